@@ -1,0 +1,3 @@
+from openvisit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Composition root: Settings -> database, clock, runtime -> one ASGI app.
+
+The only module (with cli.py) that knows every layer and reads Settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from openvisit import __version__
+from openvisit.clock import Clock, SystemClock
+from openvisit.config import Settings, resolve_secret_key
+from openvisit.graph.api import graph_router
+from openvisit.graph.errors import error_response, install_error_handlers
+from openvisit.graph.paths import GraphPathMiddleware
+from openvisit.runtime import Runtime
+from openvisit.store.db import Database
+from openvisit.web import pages
+
+logger = logging.getLogger(__name__)
+
+API_DESCRIPTION = """\
+OpenVisit serves the Microsoft Graph Bookings API shape. Every operation needs a bearer
+token (`openvisit token create`) holding the Graph permission named in its description.
+Paths under `/beta` mirror `/v1.0`; `/beta/bookingBusinesses` (without `/solutions`) is
+accepted too, and path segments match case-insensitively.
+"""
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None,
+                  database: Database | None = None) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Runtime(
+        db=database or Database(settings.resolved_database_url),
+        clock=clock or SystemClock(),
+        base_url=settings.base_url,
+        business_id_domain=settings.business_id_domain,
+        page_size=settings.page_size,
+        secret_key=resolve_secret_key(settings),
+        session_max_age_seconds=settings.session_max_age_seconds,
+        secure_cookies=settings.base_url.startswith("https://"),
+    )
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app; tests pass a `runtime` with their own database and clock."""
+    runtime = runtime or build_runtime(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.db.dispose()
+
+    app = FastAPI(title="OpenVisit", version=__version__, description=API_DESCRIPTION,
+                  lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(graph_router())
+    app.include_router(pages.router)
+    _add_health(app, runtime)
+    app.add_middleware(GraphPathMiddleware)
+    return app
+
+
+def _add_health(app: FastAPI, runtime: Runtime) -> None:
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, Any]:
+        """The process is up."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "Database down"}})
+    def readyz(request: Request) -> Any:
+        """The database answers."""
+        try:
+            runtime.db.ping()
+        except Exception as error:  # any driver error means "not ready"
+            logger.warning("readiness check failed: %s", error)
+            return error_response(request, 503, "serviceNotAvailable",
+                                  "The database is not reachable.")
+        return JSONResponse({"status": "ok", "database": "reachable"})

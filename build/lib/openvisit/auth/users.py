@@ -1,0 +1,118 @@
+"""Staff users: people who sign in, and whom a token may act for (`/me`)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from openvisit import audit
+from openvisit.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from openvisit.clock import Clock
+from openvisit.emails import InvalidEmail, normalized_email
+from openvisit.errors import Conflict, InvalidInput, NotFound
+from openvisit.store.db import Database
+from openvisit.store.models import StaffUser
+
+# Bookings staff roles (bookingStaffRole), in the order of what they may do.
+STAFF_ROLES = ("administrator", "scheduler", "teamMember", "viewer", "externalGuest", "guest")
+# Argon2 hash of a random password: verifying against it when the e-mail is unknown makes
+# a failed sign-in take as long as a wrong password, so timing does not reveal accounts.
+_DUMMY_HASH = hash_password(uuid.uuid4().hex)
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: str
+    email: str
+    display_name: str
+    role: str
+
+
+def _view(user: StaffUser) -> UserView:
+    return UserView(id=user.id, email=user.email, display_name=user.display_name, role=user.role)
+
+
+def normalize_email(email: str) -> str:
+    try:
+        return normalized_email(email).lower()
+    except InvalidEmail as error:
+        raise InvalidInput(str(error), target="email") from error
+
+
+def create_user(
+    db: Database, clock: Clock, *, email: str, role: str, password: str | None,
+    display_name: str | None = None, actor: str = "cli",
+) -> UserView:
+    """Create a staff user; the password (if any) is stored only as an argon2 hash."""
+    if role not in STAFF_ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(STAFF_ROLES)}", target="role")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters",
+                           target="password")
+    address = normalize_email(email)
+    now = clock.now()
+    with db.write() as session:
+        if session.scalar(select(StaffUser.id).where(StaffUser.email == address)):
+            raise Conflict(f"a staff user with e-mail {address} already exists")
+        user = StaffUser(
+            id=str(uuid.uuid4()), email=address, role=role, is_active=True,
+            display_name=display_name or address.split("@")[0], created_date_time=now,
+            password_hash=hash_password(password) if password is not None else None,
+        )
+        session.add(user)
+        audit.record(session, "openvisit.user.created", actor=actor, subject=user.id, at=now,
+                     data={"role": role})
+        return _view(user)
+
+
+def authenticate(db: Database, email: str, password: str) -> UserView | None:
+    """Return the user whose e-mail and password match, else None (same time either way)."""
+    try:
+        address = normalize_email(email)
+    except InvalidInput:
+        address = ""
+    with db.write() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == address,
+                                                      StaffUser.is_active.is_(True)))
+        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+        if not verify_password(stored, password) or user is None or not user.password_hash:
+            return None
+        if needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return _view(user)
+
+
+def get_user(db: Database, user_id: str) -> UserView:
+    with db.read() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None or not user.is_active:
+            raise NotFound(f"no active staff user {user_id}")
+        return _view(user)
+
+
+def find_user_by_email(db: Database, email: str) -> UserView:
+    address = normalize_email(email)
+    with db.read() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == address))
+        if user is None:
+            raise NotFound(f"no staff user with e-mail {address}")
+        return _view(user)
+
+
+def first_administrator(db: Database) -> UserView | None:
+    """The earliest active administrator: who `/me` means for a token without a user."""
+    with db.read() as session:
+        user = session.scalar(
+            select(StaffUser)
+            .where(StaffUser.role == "administrator", StaffUser.is_active.is_(True))
+            .order_by(StaffUser.created_date_time, StaffUser.id)
+            .limit(1)
+        )
+        return _view(user) if user else None

@@ -1,0 +1,24 @@
+"""Staff members: who delivers services, with their own hours and time zone."""
+
+from __future__ import annotations
+
+from openvisit.bookings.records import ResourceKind
+from openvisit.store.models import StaffMember
+
+STAFF_MEMBERS = ResourceKind(
+    model=StaffMember,
+    label="staff member",
+    action_prefix="openvisit.staffMember",
+    columns={
+        "id": StaffMember.id,
+        "displayName": StaffMember.display_name,
+        "emailAddress": StaffMember.email_address,
+        "role": StaffMember.role,
+        "timeZone": StaffMember.time_zone,
+        "useBusinessHours": StaffMember.use_business_hours,
+        "membershipStatus": StaffMember.membership_status,
+        "isEmailNotificationEnabled": StaffMember.is_email_notification_enabled,
+        "createdDateTime": StaffMember.created_date_time,
+        "lastUpdatedDateTime": StaffMember.last_updated_date_time,
+    },
+)

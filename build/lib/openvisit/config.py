@@ -1,0 +1,135 @@
+"""Typed settings, read from OPENVISIT_* environment variables and an optional .env file.
+
+Only `app.py` and `cli.py` construct `Settings`; everything else receives values.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples; a server must not sign sessions with them.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changethis", "change-me", "changeme", "secret", "secret-key", "dev", "test", "default"}
+)
+MIN_SECRET_LENGTH = 32
+SECRET_FILE_NAME = "secret_key"
+
+
+class UnsafeSettingsError(ValueError):
+    """Raised when a setting would make the server unsafe to run."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPENVISIT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the SQLite database, the generated secret key and uploads.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy or plain database URL. Empty: a SQLite file in the data folder. "
+            "postgresql://user@host:port/db selects PostgreSQL (psycopg driver)."
+        ),
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public base URL of this server, used in links sent to people.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `openvisit serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `openvisit serve` binds.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Key that signs sessions and links. Empty: generated once and kept in the data "
+            "folder. Placeholders are refused outside dev mode."
+        ),
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL for cross-process events (optional)."
+    )
+    dev_mode: bool = Field(
+        default=False, description="Development mode: allows placeholder secrets."
+    )
+    business_id_domain: str = Field(
+        default="openvisit.local",
+        description="Domain used in generated business ids (name@domain, as Graph does).",
+    )
+    default_phone_region: str = Field(
+        default="US",
+        description="Region (ISO 3166 alpha-2) assumed for phone numbers without a + prefix.",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, ge=60, description="Lifetime of a staff sign-in session."
+    )
+    page_size: int = Field(
+        default=100, ge=1, le=1000, description="Largest page a collection returns at once."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return normalize_database_url(self.database_url, self.data_dir)
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, for `openvisit config`."""
+        values = self.model_dump(mode="json")
+        values["secret_key"] = "********" if self.secret_key else "(generated in data folder)"
+        values["database_url"] = mask_url_password(self.resolved_database_url)
+        if self.redis_url:
+            values["redis_url"] = mask_url_password(self.redis_url)
+        return values
+
+
+def normalize_database_url(url: str | None, data_dir: Path) -> str:
+    """Turn what a person writes into a URL SQLAlchemy can use with our chosen drivers."""
+    if not url:
+        return f"sqlite:///{(data_dir / 'openvisit.db').resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user, colon, _password = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """Return the signing key: the configured one, or one generated and kept on disk."""
+    if settings.secret_key is not None:
+        value = settings.secret_key.get_secret_value()
+        if not settings.dev_mode and (
+            value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH
+        ):
+            raise UnsafeSettingsError(
+                "OPENVISIT_SECRET_KEY is a placeholder or shorter than "
+                f"{MIN_SECRET_LENGTH} characters; set a random value or leave it empty "
+                "to have one generated."
+            )
+        return value
+    path = settings.data_dir / SECRET_FILE_NAME
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return value

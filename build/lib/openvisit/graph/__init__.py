@@ -1,0 +1,1 @@
+"""The REST API in Microsoft Graph's Bookings shape."""

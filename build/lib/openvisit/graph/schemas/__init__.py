@@ -1,0 +1,1 @@
+"""Graph-shaped request/response models (camelCase), shared by the resource routers."""

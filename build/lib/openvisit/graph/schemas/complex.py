@@ -1,0 +1,157 @@
+"""Graph complex types used inside Bookings resources."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from openvisit.graph.schemas.types import (
+    Duration,
+    EmailAddress,
+    GraphModel,
+    HexColor,
+    Name,
+    PhoneNumber,
+    ShortText,
+    Text,
+    TimeOfDay,
+    TimeZoneName,
+    WebUrl,
+    duration_at_most,
+)
+
+DayOfWeek = Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
+                    "saturday"]
+MIDNIGHT = time(0, 0)
+
+
+class PhysicalAddress(GraphModel):
+    street: ShortText | None = None
+    city: ShortText | None = None
+    state: ShortText | None = None
+    country_or_region: ShortText | None = None
+    postal_code: Annotated[str, Field(max_length=40)] | None = None
+    # Bookings examples send these although v1.0 physicalAddress omits them.
+    type: Literal["unknown", "home", "business", "other"] | None = None
+    post_office_box: ShortText | None = None
+
+
+class Phone(GraphModel):
+    number: PhoneNumber | None = None
+    type: Literal["home", "business", "mobile", "other", "assistant", "homeFax",
+                  "businessFax", "otherFax", "pager", "radio"] | None = None
+    language: Annotated[str, Field(max_length=35)] | None = None
+    region: Annotated[str, Field(max_length=35)] | None = None
+
+
+class WorkTimeSlot(GraphModel):
+    start_time: TimeOfDay
+    end_time: TimeOfDay
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkTimeSlot:
+        # An end of 00:00 means midnight at the end of the day, as Bookings writes it.
+        if self.end_time != MIDNIGHT and self.end_time <= self.start_time:
+            raise ValueError("endTime must be later than startTime")
+        return self
+
+
+class WorkHours(GraphModel):
+    day: DayOfWeek
+    time_slots: Annotated[list[WorkTimeSlot], Field(max_length=24)] = []
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> WorkHours:
+        spans = sorted((slot.start_time, slot.end_time if slot.end_time != MIDNIGHT
+                        else time.max) for slot in self.time_slots)
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise ValueError(f"time slots on {self.day} overlap")
+        return self
+
+
+WeekHours = Annotated[list[WorkHours], Field(max_length=7)]
+
+
+def check_unique_days(hours: list[WorkHours] | None) -> None:
+    days = [item.day for item in hours or []]
+    if len(days) != len(set(days)):
+        raise ValueError("each day may appear once")
+
+
+AvailabilityType = Literal["bookWhenStaffAreFree", "notBookable", "customWeeklyHours",
+                           "unknownFutureValue"]
+
+
+class BookingsAvailability(GraphModel):
+    availability_type: AvailabilityType | None = None
+    business_hours: WeekHours = []
+
+
+class BookingsAvailabilityWindow(BookingsAvailability):
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class SchedulingPolicy(GraphModel):
+    time_slot_interval: Annotated[Duration, duration_at_most(timedelta(days=1),
+                                                             positive=True)] | None = None
+    minimum_lead_time: Annotated[Duration, duration_at_most(timedelta(days=365))] | None = None
+    maximum_advance: Annotated[Duration, duration_at_most(timedelta(days=730),
+                                                          positive=True)] | None = None
+    send_confirmations_to_owner: bool | None = None
+    allow_staff_selection: bool | None = None
+    is_meeting_invite_to_customers_enabled: bool | None = None
+    general_availability: BookingsAvailability | None = None
+    custom_availabilities: Annotated[list[BookingsAvailabilityWindow],
+                                     Field(max_length=100)] | None = None
+
+
+class BookingPageSettings(GraphModel):
+    access_control: Literal["unrestricted", "restrictedToOrganization",
+                            "unknownFutureValue"] | None = None
+    booking_page_color_code: HexColor | None = None
+    business_time_zone: TimeZoneName | None = None
+    customer_consent_message: Text | None = None
+    enforce_one_time_password: bool | None = None
+    is_business_logo_display_enabled: bool | None = None
+    is_customer_consent_enabled: bool | None = None
+    is_search_engine_indexability_disabled: bool | None = None
+    is_time_slot_time_zone_set_to_business_time_zone: bool | None = None
+    privacy_policy_web_url: WebUrl | None = None
+    terms_and_conditions_web_url: WebUrl | None = None
+
+
+class Reminder(GraphModel):
+    message: Text
+    offset: Annotated[Duration, duration_at_most(timedelta(days=60))]
+    recipients: Literal["allAttendees", "staff", "customer", "unknownFutureValue"]
+
+
+class QuestionAssignment(GraphModel):
+    question_id: Name
+    is_required: bool = False
+
+
+class OutlookGeoCoordinates(GraphModel):
+    accuracy: float | None = None
+    altitude: float | None = None
+    altitude_accuracy: float | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class Location(GraphModel):
+    display_name: ShortText | None = None
+    location_email_address: EmailAddress | None = None
+    address: PhysicalAddress | None = None
+    coordinates: OutlookGeoCoordinates | None = None
+    location_uri: Annotated[str, Field(max_length=2048)] | None = None
+    location_type: Literal["default", "conferenceRoom", "homeAddress", "businessAddress",
+                           "geoCoordinates", "streetAddress", "hotel", "restaurant",
+                           "localBusiness", "postalAddress"] | None = None
+    unique_id: ShortText | None = None
+    unique_id_type: Literal["unknown", "locationStore", "directory", "private",
+                            "bing"] | None = None

@@ -1,0 +1,172 @@
+"""SQLAlchemy models. Nested Graph structures (hours, policies, addresses) are JSON kept in
+Graph's camelCase shape; scalars that people filter and sort on are real columns.
+Durations are whole seconds so both databases compare them natively."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from openvisit.store.types import JsonColumn, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH = 255
+NAME_LENGTH = 255
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_updated_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Business(Timestamped, Base):
+    __tablename__ = "businesses"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    business_type: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    web_site_url: Mapped[str | None] = mapped_column(String(2048))
+    default_currency_iso: Mapped[str] = mapped_column(String(3), default="USD")
+    language_tag: Mapped[str | None] = mapped_column(String(35))
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    public_url: Mapped[str | None] = mapped_column(String(2048))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    business_hours: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    scheduling_policy: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    booking_page_settings: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+
+
+class BusinessChild(Timestamped):
+    """Columns every resource inside a business shares."""
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    business_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+
+
+class Service(BusinessChild, Base):
+    __tablename__ = "services"
+
+    description: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    additional_information: Mapped[str | None] = mapped_column(Text)
+    default_duration_seconds: Mapped[int] = mapped_column(Integer)
+    pre_buffer_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    post_buffer_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    default_price: Mapped[float] = mapped_column(Float, default=0.0)
+    default_price_type: Mapped[str] = mapped_column(String(32), default="undefined")
+    default_location: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    default_reminders: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    custom_questions: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    staff_member_ids: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    scheduling_policy: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    is_location_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_anonymous_join_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_customer_allowed_to_manage_booking: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_hidden_from_customers: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    language_tag: Mapped[str | None] = mapped_column(String(35))
+    maximum_attendees_count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class StaffMember(BusinessChild, Base):
+    __tablename__ = "staff_members"
+
+    email_address: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    use_business_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    working_hours: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    is_email_notification_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    availability_is_affected_by_personal_calendar: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )
+    membership_status: Mapped[str] = mapped_column(String(32), default="active")
+
+
+class Customer(BusinessChild, Base):
+    __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_business_email", "business_id", "email_address"),)
+
+    email_address: Mapped[str | None] = mapped_column(String(320))
+    phones: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    addresses: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+
+
+class CustomQuestion(BusinessChild, Base):
+    __tablename__ = "custom_questions"
+
+    answer_input_type: Mapped[str] = mapped_column(String(32), default="text")
+    answer_options: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+
+
+class StaffUser(Base):
+    """A person who signs in to the web pages or on whose behalf a token acts (`/me`)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("staff_users.id", ondelete="CASCADE")
+    )
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditRecord(Base):
+    """Append-only log of state changes, written inside the changing transaction."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(128), index=True)
+    actor: Mapped[str] = mapped_column(String(ID_LENGTH))
+    subject: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

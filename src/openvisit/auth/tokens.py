@@ -1,0 +1,172 @@
+"""API bearer tokens: random secrets shown once, stored as SHA-256 digests.
+
+A token carries 256 bits of randomness, so a fast digest is enough: there is nothing to
+brute-force, and verifying a request must not cost an argon2 round.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from openvisit import audit
+from openvisit.auth.scopes import parse_scopes
+from openvisit.auth.users import first_administrator, get_user, normalize_email
+from openvisit.clock import Clock
+from openvisit.errors import InvalidInput, NotFound, Unauthenticated
+from openvisit.store.db import Database
+from openvisit.store.models import ApiToken, StaffUser
+
+TOKEN_PREFIX = "ovt_"  # noqa: S105 - a public marker, not a secret
+# Touching last_used on every request would turn reads into writes; once a minute is plenty.
+LAST_USED_GRANULARITY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token, its scopes, and the staff user `/me` stands for."""
+
+    token_id: str
+    token_name: str
+    scopes: frozenset[str]
+    user_id: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token_id}"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: str
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    user_email: str | None
+    created: datetime
+    last_used: datetime | None
+    revoked: datetime | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    db: Database,
+    clock: Clock,
+    *,
+    name: str,
+    scopes: str,
+    user_email: str | None = None,
+    actor: str = "cli",
+) -> tuple[TokenInfo, str]:
+    """Create a token; returns its description and the secret, which is never stored."""
+    try:
+        scope_set = parse_scopes(scopes)
+    except ValueError as error:
+        raise InvalidInput(str(error), target="scopes") from error
+    if not name.strip():
+        raise InvalidInput("a token needs a name", target="name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    with db.write() as session:
+        user_id = None
+        if user_email is not None:
+            address = normalize_email(user_email)
+            user = session.scalar(select(StaffUser).where(StaffUser.email == address))
+            if user is None:
+                raise NotFound(f"no staff user with e-mail {user_email}")
+            user_id = user.id
+        row = ApiToken(
+            id=str(uuid.uuid4()),
+            name=name.strip(),
+            token_hash=_digest(secret),
+            token_prefix=secret[: len(TOKEN_PREFIX) + 6],
+            scopes=" ".join(sorted(scope_set)),
+            user_id=user_id,
+            created_date_time=now,
+        )
+        session.add(row)
+        audit.record(
+            session,
+            "openvisit.token.created",
+            actor=actor,
+            subject=row.id,
+            at=now,
+            data={"scopes": sorted(scope_set), "userId": user_id},
+        )
+        return _info(row, user_email), secret
+
+
+def authenticate_token(db: Database, clock: Clock, secret: str) -> Principal:
+    """Resolve a bearer secret to its principal, or raise Unauthenticated."""
+    now = clock.now()
+    with db.read() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+        if row is None or row.revoked_date_time is not None:
+            raise Unauthenticated("Access token is invalid, expired or revoked.")
+        principal = Principal(
+            token_id=row.id,
+            token_name=row.name,
+            scopes=frozenset(row.scopes.split()),
+            user_id=row.user_id,
+        )
+        stale = row.last_used_date_time is None or (
+            (now - row.last_used_date_time).total_seconds() > LAST_USED_GRANULARITY_SECONDS
+        )
+    if stale:
+        with db.write() as session:
+            touched = session.get(ApiToken, principal.token_id)
+            if touched is not None:
+                touched.last_used_date_time = now
+    return principal
+
+
+def me_user_id(db: Database, principal: Principal) -> str:
+    """The staff user `/me` means: the token's user, else the first administrator."""
+    if principal.user_id is not None:
+        return get_user(db, principal.user_id).id
+    admin = first_administrator(db)
+    if admin is None:
+        raise NotFound("This token acts for no user and the server has no administrator.")
+    return admin.id
+
+
+def list_tokens(db: Database) -> list[TokenInfo]:
+    with db.read() as session:
+        rows = session.execute(
+            select(ApiToken, StaffUser.email)
+            .outerjoin(StaffUser, StaffUser.id == ApiToken.user_id)
+            .order_by(ApiToken.created_date_time, ApiToken.id)
+        ).all()
+        return [_info(row, email) for row, email in rows]
+
+
+def revoke_token(db: Database, clock: Clock, token_id: str, *, actor: str = "cli") -> None:
+    now = clock.now()
+    with db.write() as session:
+        row = session.get(ApiToken, token_id)
+        if row is None:
+            raise NotFound(f"no token {token_id}")
+        if row.revoked_date_time is None:
+            row.revoked_date_time = now
+            audit.record(session, "openvisit.token.revoked", actor=actor, subject=token_id, at=now)
+
+
+def _info(row: ApiToken, user_email: str | None) -> TokenInfo:
+    return TokenInfo(
+        id=row.id,
+        name=row.name,
+        prefix=row.token_prefix,
+        scopes=tuple(row.scopes.split()),
+        user_email=user_email,
+        created=row.created_date_time,
+        last_used=row.last_used_date_time,
+        revoked=row.revoked_date_time,
+    )

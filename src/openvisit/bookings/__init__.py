@@ -1,0 +1,1 @@
+"""Bookings use-cases: businesses, services, staff, customers and custom questions."""

@@ -1,0 +1,163 @@
+"""Create, read, update and delete for the resources that live inside a business.
+
+Services, staff members, customers and custom questions share the same life cycle; each
+resource module declares a `ResourceKind` and adds its own cross-record checks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from openvisit import audit
+from openvisit.clock import Clock
+from openvisit.errors import NotFound
+from openvisit.listing import ListQuery, Page
+from openvisit.store.db import Database
+from openvisit.store.listing import fetch_page
+from openvisit.store.models import Business, BusinessChild
+
+R = TypeVar("R", bound=BusinessChild)
+Changes = Mapping[str, Any]
+Check = Callable[[Session, str, Changes], None]
+
+
+def _no_check(_session: Session, _business_id: str, _changes: Changes) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ResourceKind(Generic[R]):
+    model: type[R]
+    label: str  # as in messages: "service", "staff member"
+    action_prefix: str  # audit namespace, e.g. "openvisit.service"
+    columns: Mapping[str, InstrumentedAttribute[Any]]  # API property -> filterable column
+    check: Check = field(default=_no_check)
+
+
+def require_business(session: Session, business_id: str) -> Business:
+    business = session.get(Business, business_id)
+    if business is None:
+        raise NotFound(f"The booking business '{business_id}' does not exist.")
+    return business
+
+
+def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
+    require_business(session, business_id)
+    record = session.get(kind.model, record_id)
+    if record is None or record.business_id != business_id:
+        raise NotFound(f"The {kind.label} '{record_id}' does not exist in '{business_id}'.")
+    return record
+
+
+def list_records(
+    db: Database, kind: ResourceKind[R], business_id: str, query: ListQuery, *, page_size: int
+) -> Page[R]:
+    with db.read() as session:
+        require_business(session, business_id)
+        statement = select(kind.model).where(kind.model.business_id == business_id)
+        return fetch_page(
+            session,
+            statement,
+            query,
+            kind.columns,
+            default_order=[kind.model.display_name, kind.model.id],
+            page_size=page_size,
+        )
+
+
+def get_record(db: Database, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
+    with db.read() as session:
+        return load(session, kind, business_id, record_id)
+
+
+def create_record(
+    db: Database,
+    clock: Clock,
+    kind: ResourceKind[R],
+    business_id: str,
+    changes: Changes,
+    *,
+    actor: str,
+) -> R:
+    """Insert a record after the resource's checks; all of it or nothing is stored."""
+    now = clock.now()
+    with db.write() as session:
+        require_business(session, business_id)
+        kind.check(session, business_id, changes)
+        record = kind.model()
+        record.id, record.business_id = str(uuid.uuid4()), business_id
+        record.created_date_time = record.last_updated_date_time = now
+        _apply(record, changes)
+        session.add(record)
+        audit.record(
+            session,
+            f"{kind.action_prefix}.created",
+            actor=actor,
+            subject=record.id,
+            at=now,
+            data={"businessId": business_id},
+        )
+        session.flush()
+        return record
+
+
+def update_record(
+    db: Database,
+    clock: Clock,
+    kind: ResourceKind[R],
+    business_id: str,
+    record_id: str,
+    changes: Changes,
+    *,
+    actor: str,
+) -> R:
+    now = clock.now()
+    with db.write() as session:
+        record = load(session, kind, business_id, record_id)
+        kind.check(session, business_id, changes)
+        _apply(record, changes)
+        record.last_updated_date_time = now
+        audit.record(
+            session,
+            f"{kind.action_prefix}.updated",
+            actor=actor,
+            subject=record.id,
+            at=now,
+            data={"businessId": business_id, "fields": sorted(changes)},
+        )
+        return record
+
+
+def delete_record(
+    db: Database,
+    clock: Clock,
+    kind: ResourceKind[R],
+    business_id: str,
+    record_id: str,
+    *,
+    actor: str,
+) -> None:
+    with db.write() as session:
+        record = load(session, kind, business_id, record_id)
+        session.delete(record)
+        audit.record(
+            session,
+            f"{kind.action_prefix}.deleted",
+            actor=actor,
+            subject=record_id,
+            at=clock.now(),
+            data={"businessId": business_id},
+        )
+
+
+def _apply(record: BusinessChild, changes: Changes) -> None:
+    for name, value in changes.items():
+        if not hasattr(type(record), name):  # a programming error, not user input
+            raise AttributeError(f"{type(record).__name__} has no column {name}")
+        setattr(record, name, value)

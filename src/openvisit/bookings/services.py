@@ -1,0 +1,65 @@
+"""Booking services (what a customer books): checks that span records."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openvisit.bookings.records import Changes, ResourceKind
+from openvisit.errors import InvalidInput
+from openvisit.store.models import CustomQuestion, Service, StaffMember
+
+
+def _check_service(session: Session, business_id: str, changes: Changes) -> None:
+    staff_ids = changes.get("staff_member_ids") or []
+    if staff_ids:
+        found = set(
+            session.scalars(
+                select(StaffMember.id).where(
+                    StaffMember.business_id == business_id, StaffMember.id.in_(staff_ids)
+                )
+            )
+        )
+        missing = [staff_id for staff_id in staff_ids if staff_id not in found]
+        if missing:
+            raise InvalidInput(
+                f"staffMemberIds: no staff member {missing[0]!r} in this business",
+                target="staffMemberIds",
+            )
+    question_ids = [item["questionId"] for item in changes.get("custom_questions") or []]
+    if question_ids:
+        found = set(
+            session.scalars(
+                select(CustomQuestion.id).where(
+                    CustomQuestion.business_id == business_id, CustomQuestion.id.in_(question_ids)
+                )
+            )
+        )
+        missing = [question_id for question_id in question_ids if question_id not in found]
+        if missing:
+            raise InvalidInput(
+                f"customQuestions: no custom question {missing[0]!r} in this business",
+                target="customQuestions",
+            )
+
+
+SERVICES = ResourceKind(
+    model=Service,
+    label="service",
+    action_prefix="openvisit.service",
+    columns={
+        "id": Service.id,
+        "displayName": Service.display_name,
+        "description": Service.description,
+        "defaultPrice": Service.default_price,
+        "defaultPriceType": Service.default_price_type,
+        "isHiddenFromCustomers": Service.is_hidden_from_customers,
+        "isLocationOnline": Service.is_location_online,
+        "maximumAttendeesCount": Service.maximum_attendees_count,
+        "smsNotificationsEnabled": Service.sms_notifications_enabled,
+        "languageTag": Service.language_tag,
+        "createdDateTime": Service.created_date_time,
+        "lastUpdatedDateTime": Service.last_updated_date_time,
+    },
+    check=_check_service,
+)

@@ -1,0 +1,181 @@
+"""The `openvisit` command: serve, db upgrade, demo, token, user, config.
+
+It reads the same settings as the server, so `openvisit token create` run beside a
+server writes to that server's database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from openvisit.clock import SystemClock
+from openvisit.config import Settings, UnsafeSettingsError
+from openvisit.errors import DomainError
+from openvisit.store.db import Database
+from openvisit.store.migrate import upgrade
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openvisit", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate and serve the API and pages")
+    serve.add_argument("--host", help="interface to bind (OPENVISIT_HOST)")
+    serve.add_argument("--port", type=int, help="port to bind (OPENVISIT_PORT)")
+    serve.add_argument(
+        "--demo", action="store_true", help="seed the demo business first if the database is empty"
+    )
+
+    database = commands.add_parser("db", help="database maintenance")
+    db_commands = database.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all migrations")
+
+    commands.add_parser("demo", help="seed the demo business (Contoso Health)")
+    commands.add_parser("config", help="print the effective settings, secrets masked")
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; prints it last")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--scopes",
+        required=True,
+        help='space-separated Graph permissions, e.g. "Bookings.Read.All"',
+    )
+    create.add_argument("--user", help="e-mail of the staff user the token acts for (/me)")
+    token_commands.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id")
+
+    user = commands.add_parser("user", help="staff users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    user_create = user_commands.add_parser("create", help="create a staff user")
+    user_create.add_argument("--email", required=True)
+    user_create.add_argument(
+        "--role", required=True, help="administrator, scheduler, teamMember, viewer, externalGuest"
+    )
+    user_create.add_argument("--password", help="sign-in password (at least 8 characters)")
+    user_create.add_argument("--name", help="display name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return _run(args, settings)
+    except (DomainError, UnsafeSettingsError, ValueError) as error:
+        print(f"openvisit: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+
+
+def _database(settings: Settings) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    upgrade(url)
+    return Database(url)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "config":
+        print(json.dumps(settings.masked(), indent=2))
+        return 0
+    if args.command == "serve":
+        return _serve(args, settings)
+    if args.command == "db":
+        _database(settings).dispose()
+        print("database is at the latest revision")
+        return 0
+    if args.command == "demo":
+        return _demo(settings, only_if_empty=False)
+    if args.command == "token":
+        return _token(args, settings)
+    return _user(args, settings)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn  # noqa: PLC0415 - only `serve` needs the server
+
+    from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
+
+    if args.host or args.port:
+        settings = settings.model_copy(
+            update={"host": args.host or settings.host, "port": args.port or settings.port}
+        )
+    _database(settings).dispose()
+    if args.demo:
+        _demo(settings, only_if_empty=True)
+    app = create_app(settings)
+    print(f"OpenVisit listening on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    return 0
+
+
+def _demo(settings: Settings, *, only_if_empty: bool) -> int:
+    from openvisit.demo import is_empty, seed_demo  # noqa: PLC0415
+
+    db = _database(settings)
+    try:
+        if only_if_empty and not is_empty(db):
+            return 0
+        result = seed_demo(db, SystemClock(), id_domain=settings.business_id_domain)
+    finally:
+        db.dispose()
+    base = settings.base_url
+    print(f"Demo business:   {result.business_id}")
+    print(f"API:             {base}/v1.0/solutions/bookingBusinesses/{result.business_id}")
+    print(f"API reference:   {base}/docs")
+    print(f"Staff sign-in:   {base}/login  ({result.admin_email} / {result.admin_password})")
+    print("Admin API token (all scopes):")
+    print(result.admin_token, flush=True)
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    from openvisit.auth import tokens  # noqa: PLC0415
+
+    db = _database(settings)
+    try:
+        if args.token_command == "create":  # noqa: S105 - a sub-command
+            info, secret = tokens.create_token(
+                db, SystemClock(), name=args.name, scopes=args.scopes, user_email=args.user
+            )
+            print(f"token {info.id} ({info.name}) scopes: {' '.join(info.scopes)}")
+            print(secret)
+        elif args.token_command == "list":  # noqa: S105 - a sub-command
+            for item in tokens.list_tokens(db):
+                state = f"revoked {item.revoked:%Y-%m-%d}" if item.revoked else "active"
+                print(
+                    f"{item.id}  {item.prefix}…  {item.name}  [{' '.join(item.scopes)}]  "
+                    f"user={item.user_email or '-'}  {state}"
+                )
+        else:
+            tokens.revoke_token(db, SystemClock(), args.token_id)
+            print(f"token {args.token_id} revoked")
+    finally:
+        db.dispose()
+    return 0
+
+
+def _user(args: argparse.Namespace, settings: Settings) -> int:
+    from openvisit.auth.users import create_user  # noqa: PLC0415
+
+    db = _database(settings)
+    try:
+        user = create_user(
+            db,
+            SystemClock(),
+            email=args.email,
+            role=args.role,
+            password=args.password,
+            display_name=args.name,
+        )
+    finally:
+        db.dispose()
+    print(f"staff user {user.email} ({user.role}) created: {user.id}")
+    return 0

@@ -1,0 +1,19 @@
+"""The REST API: every Graph resource router under /v1.0 and /beta."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from openvisit.graph import businesses, currencies, customers, me, questions, services, staff
+
+VERSION_PREFIXES = ("/v1.0", "/beta")
+
+
+def graph_router() -> APIRouter:
+    root = APIRouter()
+    for prefix in VERSION_PREFIXES:
+        version = APIRouter(prefix=prefix)
+        for module in (businesses, services, staff, customers, questions, currencies, me):
+            version.include_router(module.router)
+        root.include_router(version)
+    return root

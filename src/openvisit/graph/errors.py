@@ -1,0 +1,108 @@
+"""One mapping from failures to Graph's error envelope.
+
+`{"error": {"code", "message", "innerError": {"code", "request-id", "date"}}}` is what the
+Graph errors page documents and what msgraph-sdk turns into `ODataError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from openvisit.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "badRequest",
+    401: "InvalidAuthenticationToken",
+    403: "accessDenied",
+    404: "itemNotFound",
+    405: "methodNotAllowed",
+    406: "notAcceptable",
+    409: "conflict",
+    411: "lengthRequired",
+    412: "preconditionFailed",
+    413: "requestEntityTooLarge",
+    415: "unsupportedMediaType",
+    429: "activityLimitReached",
+    501: "notImplemented",
+    503: "serviceNotAvailable",
+}
+
+
+def request_id(request: Request) -> str:
+    existing = getattr(request.state, "request_id", None)
+    if existing is None:
+        existing = str(uuid.uuid4())
+        request.state.request_id = existing
+    return str(existing)
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    # The clock is not needed here: the date only tells a reader when the error happened.
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"code": code, "request-id": request_id(request), "date": now},
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def describe_validation_errors(errors: list[Any]) -> str:
+    """Name the first offending field the way the client wrote it (camelCase path)."""
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        return "The request body is not valid JSON."
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    field = ".".join(location)
+    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    if first.get("type") == "missing":
+        return f"The property '{field}' is required." if field else "A request body is required."
+    if not field:
+        return f"The request body is invalid: {message}"
+    return f"Invalid value for '{field}': {message}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, error: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="openvisit"'} if error.status == 401 else None
+        return error_response(request, error.status, error.code, error.message, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        return error_response(
+            request, 400, "badRequest", describe_validation_errors(list(error.errors()))
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(error.status_code, "badRequest")
+        message = error.detail if isinstance(error.detail, str) else code
+        if error.status_code == 404 and message == "Not Found":
+            message = f"Resource not found for the segment '{request.url.path}'."
+        return error_response(
+            request, error.status_code, code, message, headers=getattr(error, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception(
+            "unhandled error on %s %s", request.method, request.url.path, exc_info=error
+        )
+        return error_response(
+            request, 500, "generalException", "An unexpected error occurred; it has been logged."
+        )

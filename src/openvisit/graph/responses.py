@@ -1,0 +1,49 @@
+"""Small helpers for Graph response bodies: @odata.context, timestamps, nested values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from pydantic import BaseModel
+
+from openvisit.graph.schemas.types import GraphModel
+
+
+def api_root(request: Request) -> str:
+    """`http://host:port/v1.0` or `.../beta`, whichever version the request used."""
+    version = request.url.path.lstrip("/").split("/", 1)[0] or "v1.0"
+    return f"{str(request.base_url).rstrip('/')}/{version}"
+
+
+def context_url(request: Request, fragment: str) -> str:
+    return f"{api_root(request)}/$metadata#{fragment}"
+
+
+def quote_key(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def timestamp(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def nested(model: type[GraphModel], value: Any) -> Any:
+    """Re-validate stored JSON so every documented key is present (null when unset)."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [model.model_validate(item).model_dump(by_alias=True, mode="json") for item in value]
+    return model.model_validate(value).model_dump(by_alias=True, mode="json")
+
+
+def stored(value: BaseModel | list[Any] | None) -> Any:
+    """Dump a validated nested value in the camelCase shape the store keeps."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [stored(item) for item in value]
+    return value.model_dump(by_alias=True, mode="json", exclude_none=True)

@@ -1,0 +1,1 @@
+"""Pure scheduling domain: standard library and zoneinfo only, no I/O."""

@@ -1,0 +1,128 @@
+"""Shared fixtures: a fresh database per test on each requested backend, a fixed clock,
+the app, an HTTP client, and API tokens with chosen scopes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from openvisit.app import create_app
+from openvisit.auth.tokens import create_token
+from openvisit.clock import FixedClock
+from openvisit.runtime import Runtime
+from openvisit.store.db import Database
+from tests.databases import PostgresDatabase, SqliteTemplate, requested_backends
+
+TEST_NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+ALL_SCOPES = (
+    "Bookings.Manage.All BookingsAppointment.ReadWrite.All Bookings.ReadWrite.All "
+    "Bookings.Read.All OnlineMeetings.ReadWrite User.Read"
+)
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    host = address[0] if isinstance(address, tuple) else address
+    if (
+        isinstance(host, str)
+        and host not in ("127.0.0.1", "::1", "localhost")
+        and not host.startswith("/")
+    ):
+        raise RuntimeError(f"tests may only reach loopback addresses, not {host!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _block_network() -> Iterator[None]:
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[PostgresDatabase]:
+    database = PostgresDatabase()
+    yield database
+    database.drop()
+
+
+@pytest.fixture(params=requested_backends())
+def database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A migrated, empty database; the test id names its backend."""
+    if request.param == "sqlite":
+        source: Any = request.getfixturevalue("sqlite_template")
+    else:
+        source = request.getfixturevalue("postgres_database")
+    with source.database() as database:
+        yield database
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+def runtime(database: Database, clock: FixedClock) -> Runtime:
+    return Runtime(
+        db=database,
+        clock=clock,
+        base_url="http://testserver",
+        business_id_domain="openvisit.test",
+        page_size=100,
+        secret_key=TEST_SECRET,
+        session_max_age_seconds=3600,
+        secure_cookies=False,
+    )
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> FastAPI:
+    return create_app(runtime=runtime)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def make_token(runtime: Runtime) -> TokenFactory:
+    """make_token("Bookings.Read.All", user="a@b.test") -> a bearer secret."""
+
+    def make(scopes: str = ALL_SCOPES, *, user: str | None = None) -> str:
+        _info, secret = create_token(
+            runtime.db, runtime.clock, name="test", scopes=scopes, user_email=user
+        )
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def auth(make_token: TokenFactory) -> dict[str, str]:
+    """Headers carrying a token with every scope."""
+    return {"Authorization": f"Bearer {make_token()}"}
+
+
+@pytest.fixture
+def tmp_data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
