@@ -59,8 +59,9 @@ class PostgresDatabase:
         base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
         self.url = f"{base}/{self.name}".replace("postgresql://", "postgresql+psycopg://", 1)
         upgrade(self.url)
-        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-        self._truncate = text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        # DELETE beats TRUNCATE on tables this small (TRUNCATE rewrites files).
+        tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
+        self._clear = [text(f'DELETE FROM "{name}"') for name in tables]  # noqa: S608 - ours
 
     @contextmanager
     def database(self) -> Iterator[Database]:
@@ -69,7 +70,8 @@ class PostgresDatabase:
             yield database
         finally:
             with database.engine.begin() as connection:
-                connection.execute(self._truncate)
+                for statement in self._clear:
+                    connection.execute(statement)
             database.dispose()
 
     def drop(self) -> None:

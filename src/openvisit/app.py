@@ -54,9 +54,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     runtime = runtime or build_runtime(settings or Settings())
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        runtime.db.dispose()
+        app.state.runtime.db.dispose()
 
     app = FastAPI(
         title="OpenVisit",
@@ -70,12 +70,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     app.include_router(graph_router())
     app.include_router(pages.router)
-    _add_health(app, runtime)
+    _add_health(app)
     app.add_middleware(GraphPathMiddleware)
     return app
 
 
-def _add_health(app: FastAPI, runtime: Runtime) -> None:
+def _add_health(app: FastAPI) -> None:
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, Any]:
         """The process is up."""
@@ -85,7 +85,7 @@ def _add_health(app: FastAPI, runtime: Runtime) -> None:
     def readyz(request: Request) -> Any:
         """The database answers."""
         try:
-            runtime.db.ping()
+            request.app.state.runtime.db.ping()
         except Exception as error:  # any driver error means "not ready"
             logger.warning("readiness check failed: %s", error)
             return error_response(

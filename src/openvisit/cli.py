@@ -123,7 +123,9 @@ def _demo(settings: Settings, *, only_if_empty: bool) -> int:
     try:
         if only_if_empty and not is_empty(db):
             return 0
-        result = seed_demo(db, SystemClock(), id_domain=settings.business_id_domain)
+        result = seed_demo(
+            db, SystemClock(), id_domain=settings.business_id_domain, base_url=settings.base_url
+        )
     finally:
         db.dispose()
     base = settings.base_url

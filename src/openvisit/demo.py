@@ -43,8 +43,9 @@ def is_empty(db: Database) -> bool:
     return not page.items
 
 
-def seed_demo(db: Database, clock: Clock, *, id_domain: str) -> DemoResult:
-    """Create Contoso Health with staff, services, a question, customers and an admin."""
+def seed_demo(db: Database, clock: Clock, *, id_domain: str, base_url: str) -> DemoResult:
+    """Create and publish Contoso Health with staff, services, a question, customers and an
+    administrator who can sign in and holds an all-scopes API token."""
     business = businesses.create_business(
         db,
         clock,
@@ -182,6 +183,7 @@ def seed_demo(db: Database, clock: Clock, *, id_domain: str) -> DemoResult:
                 "addresses": [],
             },
         )
+    businesses.publish_business(db, clock, bid, base_url=base_url, actor=ACTOR)
     password = secrets.token_urlsafe(12)
     admin_email = f"admin@{id_domain}"
     create_user(

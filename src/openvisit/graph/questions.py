@@ -60,7 +60,9 @@ def question_changes(body: BookingCustomQuestionBody, creating: bool) -> dict[st
     changes = body_changes(body, not_null=NOT_NULL)
     if creating and body.answer_input_type == "radioButton" and not body.answer_options:
         raise InvalidInput(
-            "A radioButton question needs at least one answer option.", target="answerOptions"
+            "Invalid value for 'answerOptions': a radioButton question needs at least "
+            "one answer option.",
+            target="answerOptions",
         )
     return changes
 

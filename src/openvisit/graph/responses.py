@@ -45,5 +45,5 @@ def stored(value: BaseModel | list[Any] | None) -> Any:
     if value is None:
         return None
     if isinstance(value, list):
-        return [stored(item) for item in value]
+        return [stored(item) if isinstance(item, BaseModel) else item for item in value]
     return value.model_dump(by_alias=True, mode="json", exclude_none=True)

@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
+
+
+def test_defaults_are_sqlite_in_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(data_dir=tmp_path / "d")
+
+    assert settings.resolved_database_url == f"sqlite:///{(tmp_path / 'd').resolve()}/openvisit.db"
+    assert settings.port == 8000
+
+
+def test_plain_postgres_url_gets_the_psycopg_driver():
+    settings = Settings(database_url="postgresql://app:pw@db:5432/visits")
+
+    assert settings.resolved_database_url == "postgresql+psycopg://app:pw@db:5432/visits"
+    assert settings.masked()["database_url"] == "postgresql+psycopg://app:***@db:5432/visits"
+
+
+def test_environment_variables_are_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("OPENVISIT_PORT", "9123")
+    monkeypatch.setenv("OPENVISIT_BASE_URL", "https://visits.example/")
+    monkeypatch.setenv("OPENVISIT_DATA_DIR", str(tmp_path))
+
+    settings = Settings()
+
+    assert settings.port == 9123
+    assert settings.base_url == "https://visits.example"
+    assert settings.data_dir == Path(tmp_path)
+
+
+def test_secret_is_generated_once_and_kept(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+
+    first = resolve_secret_key(settings)
+    second = resolve_secret_key(settings)
+
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("value", ["changethis", "secret", "short-but-not-placeholder"])
+def test_placeholder_secrets_are_refused_outside_dev_mode(tmp_path, value):
+    with pytest.raises(UnsafeSettingsError):
+        resolve_secret_key(Settings(data_dir=tmp_path, secret_key=value))
+
+    assert resolve_secret_key(Settings(data_dir=tmp_path, secret_key=value, dev_mode=True)) == value
+
+
+def test_masked_never_shows_the_secret(tmp_path):
+    masked = Settings(data_dir=tmp_path, secret_key="x" * 40).masked()
+
+    assert "x" * 40 not in str(masked)
