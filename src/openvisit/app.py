@@ -18,6 +18,7 @@ from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
 from openvisit.graph.api import graph_router
 from openvisit.graph.errors import error_response, install_error_handlers
+from openvisit.graph.limits import BodySizeLimitMiddleware
 from openvisit.graph.paths import GraphPathMiddleware
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(pages.router)
     _add_health(app)
     app.add_middleware(GraphPathMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware)
     return app
 
 

@@ -7,13 +7,16 @@ from fastapi import APIRouter
 from openvisit.graph import businesses, currencies, customers, me, questions, services, staff
 
 VERSION_PREFIXES = ("/v1.0", "/beta")
+RESOURCE_ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router for module in (businesses, services, staff, customers, questions, currencies, me)
+)
 
 
 def graph_router() -> APIRouter:
     root = APIRouter()
     for prefix in VERSION_PREFIXES:
         version = APIRouter(prefix=prefix)
-        for module in (businesses, services, staff, customers, questions, currencies, me):
-            version.include_router(module.router)
+        for router in RESOURCE_ROUTERS:
+            version.include_router(router)
         root.include_router(version)
     return root

@@ -1,0 +1,86 @@
+"""Refuse request bodies larger than the API ever needs, before reading them whole.
+
+The largest legitimate Bookings body (a service with every property at its limit) is a
+few hundred kilobytes; a cap keeps a single client from making the server buffer
+gigabytes. Both a declared Content-Length and a chunked stream are checked.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 1_048_576
+
+
+class BodySizeLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        received = 0
+        too_large = False
+
+        async def limited_receive() -> Message:
+            # Past the cap, end the body early; the response is replaced below.
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        refused = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal refused
+            if too_large and message["type"] == "http.response.start":
+                refused = True
+                await self._refuse(send)
+            elif not refused:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
+
+    async def _refuse(self, send: Send) -> None:
+        now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        message = f"The request body is larger than {self.max_bytes} bytes."
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "requestEntityTooLarge",
+                    "message": message,
+                    "innerError": {
+                        "code": "requestEntityTooLarge",
+                        "request-id": str(uuid.uuid4()),
+                        "date": now,
+                    },
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
