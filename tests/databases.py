@@ -2,7 +2,7 @@
 
 SQLite: the migrations run once into a template file; each test gets a fresh copy.
 PostgreSQL: the migrations run once into a database created for this run; each test
-ends by truncating every table, so tests that commit (services own transactions) stay
+ends by deleting every row, so tests that commit (services own transactions) stay
 isolated without sharing state.
 """
 

@@ -92,6 +92,19 @@ def test_demo_seeds_and_prints_an_admin_token(data_env, capsys):
     assert out.strip().splitlines()[-1].startswith("ovt_")
 
 
+def test_demo_run_twice_adds_nothing_and_hands_out_a_new_token(data_env, capsys):
+    assert main(["demo"]) == 0
+    first = capsys.readouterr().out.strip().splitlines()[-1]
+
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    second = out.strip().splitlines()[-1]
+
+    assert "exists already" in out
+    assert second.startswith("ovt_")
+    assert second != first
+
+
 def test_python_dash_m_runs_the_cli(data_env):
     result = subprocess.run(
         [sys.executable, "-m", "openvisit", "db", "upgrade"],

@@ -6,10 +6,11 @@ The only module (with cli.py) that knows every layer and reads Settings.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -47,6 +48,7 @@ def build_runtime(
         secret_key=resolve_secret_key(settings),
         session_max_age_seconds=settings.session_max_age_seconds,
         secure_cookies=settings.base_url.startswith("https://"),
+        redis_url=settings.redis_url,
     )
 
 
@@ -83,14 +85,27 @@ def _add_health(app: FastAPI) -> None:
         """The process is up."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "Database down"}})
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "A dependency is down"}})
     def readyz(request: Request) -> Any:
-        """The database answers."""
-        try:
-            request.app.state.runtime.db.ping()
-        except Exception as error:  # any driver error means "not ready"
-            logger.warning("readiness check failed: %s", error)
-            return error_response(
-                request, 503, "serviceNotAvailable", "The database is not reachable."
-            )
-        return JSONResponse({"status": "ok", "database": "reachable"})
+        """The database answers (and Redis, when one is configured)."""
+        runtime: Runtime = request.app.state.runtime
+        checks: dict[str, Callable[[], object]] = {"database": runtime.db.ping}
+        if runtime.redis_url:
+            checks["redis"] = lambda: _ping_redis(runtime.redis_url or "")
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception as error:  # any client error means "not ready"
+                logger.warning("readiness check %s failed: %s", name, error)
+                return error_response(
+                    request, 503, "serviceNotAvailable", f"The {name} is not reachable."
+                )
+        return JSONResponse({"status": "ok", **dict.fromkeys(checks, "reachable")})
+
+
+def _ping_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    finally:
+        client.close()

@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     user_create = user_commands.add_parser("create", help="create a staff user")
     user_create.add_argument("--email", required=True)
     user_create.add_argument(
-        "--role", required=True, help="administrator, scheduler, teamMember, viewer, externalGuest"
+        "--role",
+        required=True,
+        help="administrator, scheduler, teamMember, viewer, externalGuest, guest",
     )
     user_create.add_argument("--password", help="sign-in password (at least 8 characters)")
     user_create.add_argument("--name", help="display name")
@@ -117,18 +119,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(settings: Settings, *, only_if_empty: bool) -> int:
-    from openvisit.demo import is_empty, seed_demo  # noqa: PLC0415
+    from openvisit.demo import demo_exists, is_empty, new_admin_token, seed_demo  # noqa: PLC0415
 
+    domain, base = settings.business_id_domain, settings.base_url
     db = _database(settings)
     try:
         if only_if_empty and not is_empty(db):
             return 0
-        result = seed_demo(
-            db, SystemClock(), id_domain=settings.business_id_domain, base_url=settings.base_url
-        )
+        if demo_exists(db, domain):
+            # Seeding twice would add a second business; hand out a new token instead.
+            print("The demo business exists already; nothing was added.")
+            print(
+                f"API:             {base}/v1.0/solutions/bookingBusinesses/contosohealth@{domain}"
+            )
+            print("New admin API token (all scopes):")
+            print(new_admin_token(db, SystemClock(), domain), flush=True)
+            return 0
+        result = seed_demo(db, SystemClock(), id_domain=domain, base_url=base)
     finally:
         db.dispose()
-    base = settings.base_url
     print(f"Demo business:   {result.business_id}")
     print(f"API:             {base}/v1.0/solutions/bookingBusinesses/{result.business_id}")
     print(f"API reference:   {base}/docs")

@@ -63,10 +63,6 @@ class Settings(BaseSettings):
         default="openvisit.local",
         description="Domain used in generated business ids (name@domain, as Graph does).",
     )
-    default_phone_region: str = Field(
-        default="US",
-        description="Region (ISO 3166 alpha-2) assumed for phone numbers without a + prefix.",
-    )
     session_max_age_seconds: int = Field(
         default=8 * 3600, ge=60, description="Lifetime of a staff sign-in session."
     )
@@ -114,7 +110,7 @@ def mask_url_password(url: str) -> str:
 
 def resolve_secret_key(settings: Settings) -> str:
     """Return the signing key: the configured one, or one generated and kept on disk."""
-    if settings.secret_key is not None:
+    if settings.secret_key is not None and settings.secret_key.get_secret_value().strip():
         value = settings.secret_key.get_secret_value()
         if not settings.dev_mode and (
             value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH

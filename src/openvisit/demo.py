@@ -15,6 +15,7 @@ from openvisit.bookings.questions import CUSTOM_QUESTIONS
 from openvisit.bookings.services import SERVICES
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.clock import Clock
+from openvisit.errors import NotFound
 from openvisit.listing import ListQuery
 from openvisit.store.db import Database
 
@@ -36,6 +37,32 @@ def _hours(days: tuple[str, ...], start: str, end: str) -> list[dict[str, Any]]:
     slot = {"startTime": f"{start}:00.0000000", "endTime": f"{end}:00.0000000"}
     week = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
     return [{"day": day, "timeSlots": [slot] if day in days else []} for day in week]
+
+
+def demo_admin_email(id_domain: str) -> str:
+    return f"admin@{id_domain.lower()}"
+
+
+def demo_exists(db: Database, id_domain: str) -> bool:
+    """True when the demo business was seeded before (its id is derived from its name)."""
+    try:
+        businesses.get_business(db, f"contosohealth@{id_domain}")
+    except NotFound:
+        return False
+    return True
+
+
+def new_admin_token(db: Database, clock: Clock, id_domain: str) -> str:
+    """A fresh all-scopes token for the demo administrator (when the demo is re-run)."""
+    _info, token = create_token(
+        db,
+        clock,
+        name="demo admin",
+        scopes=ALL_SCOPES,
+        user_email=demo_admin_email(id_domain),
+        actor=ACTOR,
+    )
+    return token
 
 
 def is_empty(db: Database) -> bool:
@@ -185,7 +212,7 @@ def seed_demo(db: Database, clock: Clock, *, id_domain: str, base_url: str) -> D
         )
     businesses.publish_business(db, clock, bid, base_url=base_url, actor=ACTOR)
     password = secrets.token_urlsafe(12)
-    admin_email = f"admin@{id_domain}"
+    admin_email = demo_admin_email(id_domain)
     create_user(
         db,
         clock,

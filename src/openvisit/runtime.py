@@ -18,3 +18,4 @@ class Runtime:
     secret_key: str
     session_max_age_seconds: int
     secure_cookies: bool
+    redis_url: str | None = None

@@ -4,6 +4,7 @@ $select, and @odata.nextLink when the server cuts a page."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -65,6 +66,22 @@ def _get(client, auth, business, query: str):
 )
 def test_filter_order_and_paging(client, auth, business, query, expected):
     assert _names(_get(client, auth, business, query)) == expected
+
+
+def test_date_time_properties_filter_by_instant(client, auth, runtime, clock):
+    business_id = make_business(runtime)
+    make_customer(runtime, business_id, "Early")
+    clock.advance(timedelta(hours=2))
+    make_customer(runtime, business_id, "Late")
+    url = f"{BUSINESSES}/{business_id}/customers"
+
+    late = client.get(f"{url}?$filter=createdDateTime ge 2026-11-23T15:00:00Z", headers=auth)
+    early = client.get(f"{url}?$filter=createdDateTime lt 2026-11-23T16:00:00%2B01:00", headers=auth)
+    naive = client.get(f"{url}?$filter=createdDateTime lt 2026-11-23T16:00:00", headers=auth)
+
+    assert _names(late) == ["Late"]
+    assert _names(early) == ["Early"]
+    assert naive.status_code == 400
 
 
 def test_count_reports_the_filtered_total_not_the_page(client, auth, business):

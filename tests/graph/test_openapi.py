@@ -42,6 +42,16 @@ def test_health_and_readiness(client):
     assert client.get("/readyz").json() == {"status": "ok", "database": "reachable"}
 
 
+def test_readiness_checks_redis_when_configured(client, app, runtime):
+    app.state.runtime = replace(runtime, redis_url="redis://127.0.0.1:6379/0")
+    assert client.get("/readyz").json()["redis"] == "reachable"
+
+    app.state.runtime = replace(runtime, redis_url="redis://127.0.0.1:1/0")
+    down = client.get("/readyz")
+    assert down.status_code == 503
+    assert down.json()["error"]["message"] == "The redis is not reachable."
+
+
 def test_readiness_fails_when_the_database_is_unreachable(client, app, runtime):
     app.state.runtime = replace(
         runtime, db=Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")

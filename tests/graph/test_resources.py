@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.factories import BUSINESSES, make_business, make_question, make_staff
@@ -113,6 +115,66 @@ def test_radio_question_needs_options(client, auth, business):
     assert "answerOptions" in bad.json()["error"]["message"]
     assert good.status_code == 201
     assert good.json()["answerOptions"] == ["Yes", "No"]
+
+
+def test_patch_cannot_leave_a_radio_question_without_options(client, auth, runtime, business):
+    question = make_question(
+        runtime, business, answer_input_type="radioButton", answer_options=["Yes"]
+    )
+    url = f"{BUSINESSES}/{business}/customQuestions/{question}"
+
+    emptied = client.patch(url, json={"answerOptions": []}, headers=auth)
+    switched = client.patch(
+        f"{BUSINESSES}/{business}/customQuestions/{make_question(runtime, business)}",
+        json={"answerInputType": "radioButton"},
+        headers=auth,
+    )
+
+    assert emptied.status_code == 400
+    assert switched.status_code == 400
+    assert "answerOptions" in emptied.json()["error"]["message"]
+    assert client.get(url, headers=auth).json()["answerOptions"] == ["Yes"]
+
+
+def test_business_ids_match_case_insensitively(client, auth, runtime, business):
+    staff = make_staff(runtime, business)
+    upper = business.upper()
+
+    assert client.get(f"{BUSINESSES}/{upper}", headers=auth).json()["id"] == business
+    assert client.get(f"{BUSINESSES}/{upper}/staffMembers/{staff}", headers=auth).status_code == 200
+
+
+@pytest.mark.parametrize("duration", ["PT0.5S", "PT30M0.25S"])
+def test_durations_must_be_whole_seconds(client, auth, business, duration):
+    response = client.post(
+        f"{BUSINESSES}/{business}/services",
+        headers=auth,
+        json={"displayName": "Odd", "defaultDuration": duration},
+    )
+
+    assert response.status_code == 400
+    assert "defaultDuration" in response.json()["error"]["message"]
+
+
+def test_service_web_url_uses_the_public_base_url(client, auth, runtime, business):
+    client.app.state.runtime = replace(runtime, base_url="https://visits.example")
+
+    created = client.post(
+        f"{BUSINESSES}/{business}/services", headers=auth, json={"displayName": "Checkup"}
+    ).json()
+
+    assert created["webUrl"] == (f"https://visits.example/book/{business}/services/{created['id']}")
+
+
+def test_currencies_page_and_count(client, auth):
+    body = client.get(
+        "/v1.0/solutions/bookingCurrencies?$top=2&$skip=1&$count=true&$select=id", headers=auth
+    ).json()
+    refused = client.get("/v1.0/solutions/bookingCurrencies?$filter=id eq 'USD'", headers=auth)
+
+    assert [item["id"] for item in body["value"]] == ["AFN", "ALL"]
+    assert body["@odata.count"] > 150
+    assert refused.status_code == 400
 
 
 def test_records_of_another_business_are_not_found(client, auth, runtime):

@@ -112,6 +112,22 @@ def test_revoked_token_is_refused(client, runtime, make_token):
     assert client.get(f"{BUSINESSES}/{business}", headers=headers).status_code == 401
 
 
+def test_me_needs_user_read(client, runtime, make_token):
+    create_user(
+        runtime.db,
+        runtime.clock,
+        email="boss@example.test",
+        role="administrator",
+        password="long-enough-1",
+    )
+
+    denied = client.get("/v1.0/me", headers={"Authorization": f"Bearer {make_token(MANAGE)}"})
+    allowed = client.get("/v1.0/me", headers={"Authorization": f"Bearer {make_token('User.Read')}"})
+
+    assert denied.status_code == 403
+    assert allowed.json()["jobTitle"] == "administrator"
+
+
 def test_me_is_the_token_user_or_the_first_administrator(client, runtime, make_token):
     create_user(
         runtime.db,

@@ -95,16 +95,19 @@ def authenticate(db: Database, email: str, password: str) -> UserView | None:
         address = normalize_email(email)
     except InvalidInput:
         address = ""
-    with db.write() as session:
+    with db.read() as session:
         user = session.scalar(
             select(StaffUser).where(StaffUser.email == address, StaffUser.is_active.is_(True))
         )
-        stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
-        if not verify_password(stored, password) or user is None or not user.password_hash:
-            return None
-        if needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        return _view(user)
+    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    if not verify_password(stored, password) or user is None or not user.password_hash:
+        return None
+    if needs_rehash(user.password_hash):  # hashing parameters got stronger since
+        with db.write() as session:
+            fresh = session.get(StaffUser, user.id)
+            if fresh is not None:
+                fresh.password_hash = hash_password(password)
+    return _view(user)
 
 
 def get_user(db: Database, user_id: str) -> UserView:

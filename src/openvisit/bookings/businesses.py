@@ -143,10 +143,10 @@ def _apply(business: Business, changes: Mapping[str, Any]) -> None:
 def _free_business_id(session: Session, display_name: str, domain: str) -> str:
     base = _local_part(display_name)
     candidate, suffix = base, 1
-    while session.get(Business, f"{candidate}@{domain}") is not None:
+    while session.get(Business, f"{candidate}@{domain.lower()}") is not None:
         suffix += 1
         candidate = f"{base[: MAX_LOCAL_PART - len(str(suffix))]}{suffix}"
-    return f"{candidate}@{domain}"
+    return f"{candidate}@{domain.lower()}"
 
 
 def _local_part(display_name: str) -> str:

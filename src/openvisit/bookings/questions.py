@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
-from openvisit.bookings.records import ResourceKind
+from sqlalchemy.orm import Session
+
+from openvisit.bookings.records import Changes, ResourceKind
+from openvisit.errors import InvalidInput
 from openvisit.store.models import CustomQuestion
+
+
+def _check_question(
+    _session: Session, _business_id: str, changes: Changes, current: CustomQuestion | None
+) -> None:
+    """A radio-button question is unanswerable without options, on create and on update."""
+    kind = changes.get("answer_input_type", current.answer_input_type if current else "text")
+    options = changes.get("answer_options", current.answer_options if current else [])
+    if kind == "radioButton" and not options:
+        raise InvalidInput(
+            "Invalid value for 'answerOptions': a radioButton question needs at least one "
+            "answer option.",
+            target="answerOptions",
+        )
+
 
 CUSTOM_QUESTIONS = ResourceKind(
     model=CustomQuestion,
@@ -16,4 +34,5 @@ CUSTOM_QUESTIONS = ResourceKind(
         "createdDateTime": CustomQuestion.created_date_time,
         "lastUpdatedDateTime": CustomQuestion.last_updated_date_time,
     },
+    check=_check_question,
 )

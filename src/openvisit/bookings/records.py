@@ -24,10 +24,11 @@ from openvisit.store.models import Business, BusinessChild
 
 R = TypeVar("R", bound=BusinessChild)
 Changes = Mapping[str, Any]
-Check = Callable[[Session, str, Changes], None]
+# (session, business id, changes, the record as stored or None on create) -> raise or pass
+Check = Callable[[Session, str, Changes, Any], None]
 
 
-def _no_check(_session: Session, _business_id: str, _changes: Changes) -> None:
+def _no_check(_session: Session, _business_id: str, _changes: Changes, _current: Any) -> None:
     return None
 
 
@@ -41,16 +42,17 @@ class ResourceKind(Generic[R]):
 
 
 def require_business(session: Session, business_id: str) -> Business:
-    business = session.get(Business, business_id)
+    """The business, looked up case-insensitively: its id is an e-mail-like address."""
+    business = session.get(Business, business_id.lower())
     if business is None:
         raise NotFound(f"The booking business '{business_id}' does not exist.")
     return business
 
 
 def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
-    require_business(session, business_id)
+    business = require_business(session, business_id)
     record = session.get(kind.model, record_id)
-    if record is None or record.business_id != business_id:
+    if record is None or record.business_id != business.id:
         raise NotFound(f"The {kind.label} '{record_id}' does not exist in '{business_id}'.")
     return record
 
@@ -59,8 +61,8 @@ def list_records(
     db: Database, kind: ResourceKind[R], business_id: str, query: ListQuery, *, page_size: int
 ) -> Page[R]:
     with db.read() as session:
-        require_business(session, business_id)
-        statement = select(kind.model).where(kind.model.business_id == business_id)
+        business = require_business(session, business_id)
+        statement = select(kind.model).where(kind.model.business_id == business.id)
         return fetch_page(
             session,
             statement,
@@ -88,8 +90,8 @@ def create_record(
     """Insert a record after the resource's checks; all of it or nothing is stored."""
     now = clock.now()
     with db.write() as session:
-        require_business(session, business_id)
-        kind.check(session, business_id, changes)
+        business_id = require_business(session, business_id).id
+        kind.check(session, business_id, changes, None)
         record = kind.model()
         record.id, record.business_id = str(uuid.uuid4()), business_id
         record.created_date_time = record.last_updated_date_time = now
@@ -120,7 +122,7 @@ def update_record(
     now = clock.now()
     with db.write() as session:
         record = load(session, kind, business_id, record_id)
-        kind.check(session, business_id, changes)
+        kind.check(session, record.business_id, changes, record)
         _apply(record, changes)
         record.last_updated_date_time = now
         audit.record(

@@ -10,7 +10,9 @@ from openvisit.errors import InvalidInput
 from openvisit.store.models import CustomQuestion, Service, StaffMember
 
 
-def _check_service(session: Session, business_id: str, changes: Changes) -> None:
+def _check_service(
+    session: Session, business_id: str, changes: Changes, _current: Service | None
+) -> None:
     staff_ids = changes.get("staff_member_ids") or []
     if staff_ids:
         found = set(

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Depends, Request
 from openvisit.auth import scopes
 from openvisit.auth.tokens import Principal
 from openvisit.bookings.currencies import all_currencies, get_currency
+from openvisit.errors import InvalidInput
 from openvisit.graph.deps import require_scope
-from openvisit.graph.odata import parse_options, select_properties
+from openvisit.graph.odata import collection, parse_options, select_properties
 from openvisit.graph.responses import context_url
 from openvisit.graph.schemas.types import GraphModel
+from openvisit.listing import Page
 
 router = APIRouter(prefix="/solutions/bookingCurrencies", tags=["bookingCurrency"])
 Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
@@ -27,11 +29,21 @@ class BookingCurrencyCollection(GraphModel):
 
 @router.get("", responses={200: {"model": BookingCurrencyCollection}})
 def list_booking_currencies(request: Request, _: Reader) -> Any:
-    """List every ISO 4217 currency with its symbol."""
-    return {
-        "@odata.context": context_url(request, "solutions/bookingCurrencies"),
-        "value": [{"id": c.id, "symbol": c.symbol} for c in all_currencies()],
-    }
+    """List every ISO 4217 currency with its symbol ($top, $skip, $count, $select)."""
+    options = parse_options(request)
+    query = options.query
+    if query.filter is not None or query.order_by:
+        raise InvalidInput("bookingCurrencies support $top, $skip, $count and $select only.")
+    currencies = all_currencies()
+    end = len(currencies) if query.top is None else query.skip + query.top
+    page = Page(
+        items=list(currencies[query.skip : end]),
+        total=len(currencies) if query.count else None,
+    )
+    values = [{"id": currency.id, "symbol": currency.symbol} for currency in page.items]
+    return collection(
+        request, context_url(request, "solutions/bookingCurrencies"), page, values, options
+    )
 
 
 @router.get("/{currency_id}", responses={200: {"model": BookingCurrencyOut}})

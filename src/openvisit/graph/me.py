@@ -5,9 +5,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
+from openvisit.auth import scopes
 from openvisit.auth.tokens import Principal, me_user_id
 from openvisit.auth.users import get_user
-from openvisit.graph.deps import RuntimeDep, get_principal
+from openvisit.graph.deps import RuntimeDep, require_scope
 from openvisit.graph.responses import context_url
 from openvisit.graph.schemas.types import GraphModel
 
@@ -19,13 +20,16 @@ class UserOut(GraphModel):
     display_name: str
     mail: str
     user_principal_name: str
+    job_title: str
 
 
 @router.get("/me", responses={200: {"model": UserOut}})
 async def get_me(
-    request: Request, runtime: RuntimeDep, principal: Annotated[Principal, Depends(get_principal)]
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Annotated[Principal, Depends(require_scope(scopes.USER_READ))],
 ) -> Any:
-    """The signed-in user as a Graph `user` (any valid token may read it)."""
+    """The user the token acts for, as a Graph `user` (User.Read)."""
     user_id = await run_in_threadpool(me_user_id, runtime.db, principal)
     user = await run_in_threadpool(get_user, runtime.db, user_id)
     return {

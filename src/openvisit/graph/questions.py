@@ -7,7 +7,6 @@ from pydantic import Field, field_validator
 
 from openvisit.auth import scopes
 from openvisit.bookings.questions import CUSTOM_QUESTIONS
-from openvisit.errors import InvalidInput
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
 from openvisit.graph.responses import timestamp
@@ -57,14 +56,7 @@ def question_json(question: "CustomQuestion", _request: Request) -> dict[str, An
 def question_changes(body: BookingCustomQuestionBody, creating: bool) -> dict[str, Any]:
     if creating:
         require(body, "display_name")
-    changes = body_changes(body, not_null=NOT_NULL)
-    if creating and body.answer_input_type == "radioButton" and not body.answer_options:
-        raise InvalidInput(
-            "Invalid value for 'answerOptions': a radioButton question needs at least "
-            "one answer option.",
-            target="answerOptions",
-        )
-    return changes
+    return body_changes(body, not_null=NOT_NULL)
 
 
 QUESTION_API = ChildApi(

@@ -111,7 +111,8 @@ DEFAULTS: dict[str, Any] = {
 
 
 def service_json(service: "Service", request: Request) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
+    # A link people follow: the public base URL, not whatever host the API was called on.
+    base = request.app.state.runtime.base_url
     return {
         "id": service.id,
         "displayName": service.display_name,

@@ -18,6 +18,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -41,9 +42,35 @@ DEFAULT_PHONE_REGION = "US"
 
 
 class GraphModel(BaseModel):
-    """camelCase on the wire; unknown properties and @odata annotations are ignored."""
+    """camelCase on the wire; unknown properties and @odata annotations are ignored.
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    JSON types are taken as sent, as Graph's OData reader does ("true" is no boolean,
+    "5" no number), NaN and Infinity are refused, and so is U+0000 anywhere in text:
+    PostgreSQL cannot store it.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        strict=True,
+        allow_inf_nan=False,
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("must not contain the NUL character (U+0000)")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False  # nested models check their own fields
 
 
 def _duration(value: Any) -> timedelta:
@@ -55,8 +82,12 @@ def _duration(value: Any) -> timedelta:
         parsed = parse_duration(value)
     except InvalidIsoValue as error:
         raise ValueError(str(error)) from error
+    except OverflowError as error:  # beyond timedelta's ~2.7 million years
+        raise ValueError(f"'{value}' is too long a duration") from error
     if parsed < timedelta(0):
         raise ValueError("must not be negative")
+    if parsed.microseconds:  # stored as whole seconds; refuse rather than round silently
+        raise ValueError("must be a whole number of seconds")
     return parsed
 
 
