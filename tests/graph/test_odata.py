@@ -76,7 +76,9 @@ def test_date_time_properties_filter_by_instant(client, auth, runtime, clock):
     url = f"{BUSINESSES}/{business_id}/customers"
 
     late = client.get(f"{url}?$filter=createdDateTime ge 2026-11-23T15:00:00Z", headers=auth)
-    early = client.get(f"{url}?$filter=createdDateTime lt 2026-11-23T16:00:00%2B01:00", headers=auth)
+    early = client.get(
+        f"{url}?$filter=createdDateTime lt 2026-11-23T16:00:00%2B01:00", headers=auth
+    )
     naive = client.get(f"{url}?$filter=createdDateTime lt 2026-11-23T16:00:00", headers=auth)
 
     assert _names(late) == ["Late"]
@@ -89,6 +91,17 @@ def test_count_reports_the_filtered_total_not_the_page(client, auth, business):
 
     assert response.json()["@odata.count"] == 2
     assert len(response.json()["value"]) == 1
+
+
+def test_count_segment_answers_plain_text(client, auth, business):
+    everything = client.get(f"{BUSINESSES}/{business}/services/$count", headers=auth)
+    filtered = client.get(
+        f"{BUSINESSES}/{business}/services/$count?$filter=defaultPrice gt 30", headers=auth
+    )
+
+    assert everything.status_code == 200
+    assert everything.headers["content-type"].startswith("text/plain")
+    assert (everything.text, filtered.text) == ("3", "2")
 
 
 def test_select_returns_only_the_chosen_properties(client, auth, business):
@@ -167,4 +180,5 @@ def test_business_query_parameter_matches_names(client, auth, runtime):
     response = client.get(f"{BUSINESSES}?query=dental", headers=auth)
 
     assert [item["displayName"] for item in response.json()["value"]] == ["Fabrikam Dental"]
+    assert client.get(f"{BUSINESSES}/$count", headers=auth).text == "2"
     assert set(response.json()["value"][0]) == {"id", "displayName"}

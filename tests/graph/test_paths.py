@@ -57,7 +57,11 @@ def test_ids_are_never_rewritten():
 
 
 def test_unknown_paths_answer_in_the_error_envelope(client, auth):
-    response = client.get("/v1.0/solutions/nothingHere", headers=auth)
+    response = client.get(
+        "/v1.0/solutions/nothingHere", headers={**auth, "client-request-id": "abc-123"}
+    )
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "itemNotFound"
+    error = response.json()["error"]
+    assert error["code"] == "itemNotFound"
+    assert error["innerError"]["client-request-id"] == "abc-123"

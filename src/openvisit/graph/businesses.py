@@ -1,8 +1,10 @@
 """/solutions/bookingBusinesses: list, create, get, update, delete, publish, unpublish."""
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from openvisit.auth import scopes
 from openvisit.auth.tokens import Principal
@@ -89,6 +91,14 @@ def create_booking_business(
         runtime.db, runtime.clock, changes, id_domain=runtime.business_id_domain, actor=caller.actor
     )
     return _entity(request, business)
+
+
+@router.get("/$count", response_class=PlainTextResponse)
+def count_booking_businesses(request: Request, runtime: RuntimeDep, _: Reader) -> PlainTextResponse:
+    """Count businesses ($filter and ?query= apply)."""
+    query = replace(parse_options(request, search_parameter="query").query, count=True, top=0)
+    page = businesses.list_businesses(runtime.db, query, page_size=1)
+    return PlainTextResponse(str(page.total))
 
 
 @router.get("/{business_id}", responses={200: {"model": BookingBusinessOut}})

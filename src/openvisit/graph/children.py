@@ -6,10 +6,11 @@ at runtime, and they refer to the resource's own body model.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from openvisit.auth.tokens import Principal
@@ -100,6 +101,19 @@ def child_router(api: ChildApi) -> APIRouter:
             runtime.db, runtime.clock, api.kind, business_id, changes, actor=caller.actor
         )
         return entity(request, business_id, record)
+
+    @router.get(
+        "/$count",
+        response_class=PlainTextResponse,
+        name=f"count_{api.segment}",
+        summary=f"Count {api.segment} ($filter applies)",
+    )
+    def count_children(
+        request: Request, business_id: str, runtime: RuntimeDep, _: Reader
+    ) -> PlainTextResponse:
+        query = replace(parse_options(request).query, count=True, top=0, skip=0)
+        page = records.list_records(runtime.db, api.kind, business_id, query, page_size=1)
+        return PlainTextResponse(str(page.total))
 
     @router.get(
         "/{record_id}",

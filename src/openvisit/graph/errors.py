@@ -51,13 +51,11 @@ def error_response(
 ) -> JSONResponse:
     # The clock is not needed here: the date only tells a reader when the error happened.
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    body = {
-        "error": {
-            "code": code,
-            "message": message,
-            "innerError": {"code": code, "request-id": request_id(request), "date": now},
-        }
-    }
+    inner = {"code": code, "request-id": request_id(request), "date": now}
+    if client_request_id := request.headers.get("client-request-id"):
+        # Graph echoes the caller's correlation id so support can find the failed call.
+        inner["client-request-id"] = client_request_id[:100]
+    body = {"error": {"code": code, "message": message, "innerError": inner}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
