@@ -7,6 +7,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+# Long enough for any passphrase; short enough that hashing cannot be used to burn CPU.
+MAX_PASSWORD_LENGTH = 1024
 
 
 def hash_password(password: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from openvisit import audit
 from openvisit.auth.passwords import (
+    MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     hash_password,
     needs_rehash,
@@ -41,7 +42,7 @@ def _view(user: StaffUser) -> UserView:
 
 def normalize_email(email: str) -> str:
     try:
-        return normalized_email(email).lower()
+        return normalized_email(email.strip()).lower()
     except InvalidEmail as error:
         raise InvalidInput(str(error), target="email") from error
 
@@ -59,9 +60,10 @@ def create_user(
     """Create a staff user; the password (if any) is stored only as an argon2 hash."""
     if role not in STAFF_ROLES:
         raise InvalidInput(f"role must be one of {', '.join(STAFF_ROLES)}", target="role")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+    if password is not None and not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"password must have at least {MIN_PASSWORD_LENGTH} characters", target="password"
+            f"password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            target="password",
         )
     address = normalize_email(email)
     now = clock.now()
@@ -91,6 +93,8 @@ def create_user(
 
 def authenticate(db: Database, email: str, password: str) -> UserView | None:
     """Return the user whose e-mail and password match, else None (same time either way)."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return None
     try:
         address = normalize_email(email)
     except InvalidInput:

@@ -1,7 +1,18 @@
-"""Placeholder router; the sign-in pages are added in web/auth_pages.py."""
+"""All server-rendered pages, gathered into the one router app.py includes."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-router = APIRouter(include_in_schema=False)
+from openvisit.web import sign_in
+from openvisit.web.redirects import STAFF_HOME
+from openvisit.web.rendering import STATIC_DIR, PageRoute, StaticAssets, see_other
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+router.include_router(sign_in.router)
+router.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
+
+
+@router.get("/")
+def home() -> Response:
+    return see_other(STAFF_HOME)

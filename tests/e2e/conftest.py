@@ -1,0 +1,52 @@
+"""Browser tests: the real server in a thread, driven by Debian's headless Chromium.
+
+They run on SQLite only. What differs between the backends sits below HTTP and is covered
+on both by tests/web; a browser run per backend would double the slowest tests for nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+from openvisit.store.db import Database
+from tests.databases import SqliteTemplate
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's build; scripts/ensure-chromium installs it
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def database(sqlite_template: SqliteTemplate) -> Iterator[Database]:
+    """Overrides the backend-parametrized fixture: one SQLite database per test."""
+    with sqlite_template.database() as database:
+        yield database
+
+
+# Module scope, not session: the sync API holds an asyncio loop in this thread while it
+# runs, and a later test calling asyncio.run() (the msgraph-sdk tests do) would fail.
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_context(chromium: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile per test: no cookies carried over from another test."""
+    context = chromium.new_context()
+    yield context
+    context.close()
