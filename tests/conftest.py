@@ -76,8 +76,7 @@ def clock() -> FixedClock:
     return FixedClock(TEST_NOW)
 
 
-@pytest.fixture
-def runtime(database: Database, clock: FixedClock) -> Runtime:
+def build_test_runtime(database: Database, clock: FixedClock) -> Runtime:
     return Runtime(
         db=database,
         clock=clock,
@@ -90,23 +89,17 @@ def runtime(database: Database, clock: FixedClock) -> Runtime:
     )
 
 
+@pytest.fixture
+def runtime(database: Database, clock: FixedClock) -> Runtime:
+    return build_test_runtime(database, clock)
+
+
 @pytest.fixture(scope="session")
 def _shared_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    # Building the routers costs ~150 ms; the app reads its runtime from app.state on
-    # every request, so one app serves every test with that test's runtime.
+    # Building the app costs ~150 ms; the app reads its runtime from app.state on every
+    # request, so one app serves every test with that test's runtime.
     placeholder = Database(f"sqlite:///{tmp_path_factory.mktemp('app') / 'unused.db'}")
-    return create_app(
-        runtime=Runtime(
-            db=placeholder,
-            clock=FixedClock(TEST_NOW),
-            base_url="http://testserver",
-            business_id_domain="openvisit.test",
-            page_size=100,
-            secret_key=TEST_SECRET,
-            session_max_age_seconds=3600,
-            secure_cookies=False,
-        )
-    )
+    return create_app(runtime=build_test_runtime(placeholder, FixedClock(TEST_NOW)))
 
 
 @pytest.fixture
