@@ -43,7 +43,8 @@ class ResourceKind(Generic[R]):
 
 def require_business(session: Session, business_id: str) -> Business:
     """The business, looked up case-insensitively: its id is an e-mail-like address."""
-    business = session.get(Business, business_id.lower())
+    # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up.
+    business = None if "\x00" in business_id else session.get(Business, business_id.lower())
     if business is None:
         raise NotFound(f"The booking business '{business_id}' does not exist.")
     return business
@@ -51,7 +52,7 @@ def require_business(session: Session, business_id: str) -> Business:
 
 def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
     business = require_business(session, business_id)
-    record = session.get(kind.model, record_id)
+    record = None if "\x00" in record_id else session.get(kind.model, record_id)
     if record is None or record.business_id != business.id:
         raise NotFound(f"The {kind.label} '{record_id}' does not exist in '{business_id}'.")
     return record

@@ -29,6 +29,8 @@ from openvisit.listing import (
 
 MAX_FILTER_LENGTH = 2000
 MAX_TOP = 1000
+MAX_SKIP = 2**31 - 1  # fits OFFSET on every backend
+_TEXT_OPTIONS = ("filter", "orderby", "select")
 _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<punct>[(),])|(?P<number>[-+]?\d[\w:.+-]*)"
     r"|(?P<word>[A-Za-z_][\w./]*))"
@@ -50,6 +52,7 @@ def _option(params: Mapping[str, str], name: str) -> str | None:
 
 def parse_options(request: Request, *, search_parameter: str | None = None) -> QueryOptions:
     params = request.query_params
+    _refuse_nul(params, search_parameter)
     top = _non_negative(_option(params, "top"), "$top")
     if top is not None and top > MAX_TOP:
         raise InvalidInput(f"$top must be at most {MAX_TOP}", target="$top")
@@ -71,6 +74,14 @@ def parse_options(request: Request, *, search_parameter: str | None = None) -> Q
     return QueryOptions(query=query, select=selected)
 
 
+def _refuse_nul(params: Mapping[str, str], search_parameter: str | None) -> None:
+    """U+0000 matches nothing and PostgreSQL refuses it as a parameter: say so up front."""
+    names = [f"{prefix}{option}" for option in _TEXT_OPTIONS for prefix in ("$", "")]
+    for name in [*names, *([search_parameter] if search_parameter else [])]:
+        if "\x00" in params.get(name, ""):
+            raise InvalidInput(f"{name} must not contain the NUL character (U+0000)", target=name)
+
+
 def _search_text(text: str | None) -> str | None:
     cleaned = " ".join((text or "").split())
     return cleaned or None
@@ -79,8 +90,11 @@ def _search_text(text: str | None) -> str | None:
 def _non_negative(text: str | None, name: str) -> int | None:
     if text is None:
         return None
-    if not text.isdigit():
+    # ASCII digits only: "²".isdigit() is true but int() refuses it.
+    if not (text.isascii() and text.isdigit()):
         raise InvalidInput(f"{name} must be a non-negative integer, not '{text}'", target=name)
+    if len(text) > len(str(MAX_SKIP)) or int(text) > MAX_SKIP:
+        raise InvalidInput(f"{name} must be at most {MAX_SKIP}", target=name)
     return int(text)
 
 

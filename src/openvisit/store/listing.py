@@ -6,8 +6,9 @@ costs one indexed query, not a scan in Python.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
@@ -25,6 +26,8 @@ from openvisit.listing import (
 )
 
 Columns = Mapping[str, InstrumentedAttribute[Any]]
+# Integer columns are 32-bit on PostgreSQL; a bound parameter outside fails the query.
+INTEGER_RANGE = (-(2**31), 2**31 - 1)
 
 
 def fetch_page(
@@ -115,14 +118,29 @@ def _coerce(name: str, column: InstrumentedAttribute[Any], value: Any) -> Any:
     if expected is bool and isinstance(value, bool):
         return value
     if expected in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
-        return value
+        if _fits(expected, value):
+            return value
+        raise InvalidInput(
+            f"A number in $filter is out of range for property '{name}'", target=name
+        )
     if expected is str and isinstance(value, str):
         return value
     if expected is datetime and isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+            if parsed.tzinfo is not None:
+                parsed.astimezone(UTC)  # stored as UTC: must stay within years 1-9999 there
+        except (ValueError, OverflowError):
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
     raise InvalidInput(f"The value {value!r} does not fit property '{name}'", target=name)
+
+
+def _fits(expected: type, value: float) -> bool:
+    if expected is int:
+        return INTEGER_RANGE[0] <= value <= INTEGER_RANGE[1]
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer literal beyond any double
+        return False

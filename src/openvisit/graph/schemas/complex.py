@@ -107,8 +107,9 @@ class BookingsAvailability(GraphModel):
 
 
 class BookingsAvailabilityWindow(BookingsAvailability):
-    start_date: date | None = None
-    end_date: date | None = None
+    # Edm.Date arrives as a "2026-01-31" string; strict models would refuse any string.
+    start_date: Annotated[date, Field(strict=False)] | None = None
+    end_date: Annotated[date, Field(strict=False)] | None = None
 
 
 class SchedulingPolicy(GraphModel):

@@ -1,3 +1,0 @@
-from openvisit.cli import main
-
-raise SystemExit(main())

@@ -1,1 +1,0 @@
-"""Bookings use-cases: businesses, services, staff, customers, questions (and later appointments)."""

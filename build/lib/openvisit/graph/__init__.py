@@ -1,1 +1,0 @@
-"""The REST API in Microsoft Graph's Bookings shape."""

@@ -1,1 +1,0 @@
-"""Graph-shaped request/response models (camelCase), shared by the resource routers."""

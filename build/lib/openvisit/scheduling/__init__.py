@@ -1,1 +1,0 @@
-"""Pure scheduling domain: standard library and zoneinfo only, no I/O."""

@@ -1,1 +1,0 @@
-"""Persistence: SQLAlchemy models, the database handle and Alembic migrations."""
