@@ -182,3 +182,13 @@ def test_business_query_parameter_matches_names(client, auth, runtime):
     assert [item["displayName"] for item in response.json()["value"]] == ["Fabrikam Dental"]
     assert client.get(f"{BUSINESSES}/$count", headers=auth).text == "2"
     assert set(response.json()["value"][0]) == {"id", "displayName"}
+
+
+def test_fractions_against_whole_number_properties_are_refused(client, auth, business):
+    response = _get(client, auth, business, "$filter=maximumAttendeesCount eq 1.5")
+
+    assert response.status_code == 400
+    assert "whole numbers" in response.json()["error"]["message"]
+    assert _names(_get(client, auth, business, "$filter=maximumAttendeesCount eq 5.0")) == [
+        "Group session"
+    ]

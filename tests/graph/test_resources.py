@@ -198,3 +198,33 @@ def test_currencies_list_iso_4217_with_symbols(client, auth):
     assert len(codes) > 150
     assert euro == {"@odata.context": euro["@odata.context"], "id": "EUR", "symbol": "€"}
     assert missing.status_code == 404
+
+
+def test_deleting_staff_or_a_question_removes_it_from_services(client, auth, runtime, business):
+    kept, gone = (
+        make_staff(runtime, business, "Dr. Kept"),
+        make_staff(runtime, business, "Dr. Gone"),
+    )
+    question = make_question(runtime, business)
+    service = client.post(
+        f"{BUSINESSES}/{business}/services",
+        headers=auth,
+        json={
+            "displayName": "Visit",
+            "staffMemberIds": [kept, gone],
+            "customQuestions": [{"questionId": question, "isRequired": True}],
+        },
+    ).json()
+
+    client.delete(f"{BUSINESSES}/{business}/staffMembers/{gone}", headers=auth)
+    client.delete(f"{BUSINESSES}/{business}/customQuestions/{question}", headers=auth)
+    after = client.get(f"{BUSINESSES}/{business}/services/{service['id']}", headers=auth).json()
+    written_back = client.patch(
+        f"{BUSINESSES}/{business}/services/{service['id']}",
+        headers=auth,
+        json={"staffMemberIds": after["staffMemberIds"]},
+    )
+
+    assert after["staffMemberIds"] == [kept]
+    assert after["customQuestions"] == []
+    assert written_back.status_code == 204

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.records import Changes, ResourceKind
+from openvisit.bookings.services import forget_custom_question
 from openvisit.errors import InvalidInput
 from openvisit.store.models import CustomQuestion
 
@@ -35,4 +36,5 @@ CUSTOM_QUESTIONS = ResourceKind(
         "lastUpdatedDateTime": CustomQuestion.last_updated_date_time,
     },
     check=_check_question,
+    on_delete=forget_custom_question,
 )

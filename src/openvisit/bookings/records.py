@@ -28,7 +28,15 @@ Changes = Mapping[str, Any]
 Check = Callable[[Session, str, Changes, Any], None]
 
 
+# (session, business id, id of the record being deleted): drop references to it elsewhere
+Cleanup = Callable[[Session, str, str], None]
+
+
 def _no_check(_session: Session, _business_id: str, _changes: Changes, _current: Any) -> None:
+    return None
+
+
+def _no_cleanup(_session: Session, _business_id: str, _record_id: str) -> None:
     return None
 
 
@@ -39,6 +47,7 @@ class ResourceKind(Generic[R]):
     action_prefix: str  # audit namespace, e.g. "openvisit.service"
     columns: Mapping[str, InstrumentedAttribute[Any]]  # API property -> filterable column
     check: Check = field(default=_no_check)
+    on_delete: Cleanup = field(default=_no_cleanup)
 
 
 def require_business(session: Session, business_id: str) -> Business:
@@ -148,6 +157,7 @@ def delete_record(
 ) -> None:
     with db.write() as session:
         record = load(session, kind, business_id, record_id)
+        kind.on_delete(session, record.business_id, record.id)
         session.delete(record)
         audit.record(
             session,

@@ -45,6 +45,29 @@ def _check_service(
             )
 
 
+def forget_staff_member(session: Session, business_id: str, staff_id: str) -> None:
+    """Take a deleted staff member out of every service that listed them.
+
+    Otherwise a client that reads a service and writes staffMemberIds back unchanged
+    would be refused for naming someone who no longer exists.
+    """
+    for service in _services(session, business_id):
+        if staff_id in service.staff_member_ids:
+            service.staff_member_ids = [i for i in service.staff_member_ids if i != staff_id]
+
+
+def forget_custom_question(session: Session, business_id: str, question_id: str) -> None:
+    """Take a deleted custom question out of every service that asked it."""
+    for service in _services(session, business_id):
+        kept = [item for item in service.custom_questions if item["questionId"] != question_id]
+        if len(kept) != len(service.custom_questions):
+            service.custom_questions = kept
+
+
+def _services(session: Session, business_id: str) -> list[Service]:
+    return list(session.scalars(select(Service).where(Service.business_id == business_id)))
+
+
 SERVICES = ResourceKind(
     model=Service,
     label="service",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openvisit.bookings.records import ResourceKind
+from openvisit.bookings.services import forget_staff_member
 from openvisit.store.models import StaffMember
 
 STAFF_MEMBERS = ResourceKind(
@@ -21,4 +22,5 @@ STAFF_MEMBERS = ResourceKind(
         "createdDateTime": StaffMember.created_date_time,
         "lastUpdatedDateTime": StaffMember.last_updated_date_time,
     },
+    on_delete=forget_staff_member,
 )

@@ -117,6 +117,9 @@ def _coerce(name: str, column: InstrumentedAttribute[Any], value: Any) -> Any:
     expected = column.type.python_type
     if expected is bool and isinstance(value, bool):
         return value
+    if expected is int and isinstance(value, float) and not value.is_integer():
+        # PostgreSQL would round 1.5 to 2 and SQLite match nothing; say what is wrong instead.
+        raise InvalidInput(f"Property '{name}' holds whole numbers, not {value}", target=name)
     if expected in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
         if _fits(expected, value):
             return value
