@@ -29,9 +29,8 @@ def parse_duration(text: str) -> timedelta:
     """Parse an ISO 8601 duration or a Python `str(timedelta)` into a timedelta."""
     value = text.strip()
     if match := _ISO_DURATION.match(value):
+        # The pattern needs at least one number after P (or after T), so parts is never empty.
         parts = {k: float(v) for k, v in match.groupdict().items() if v and k != "sign"}
-        if not parts:
-            raise InvalidIsoValue(f"'{text}' is not an ISO 8601 duration")
         delta = timedelta(**parts)
         return -delta if match.group("sign") else delta
     if match := _PYTHON_TIMEDELTA.match(value):
