@@ -28,8 +28,15 @@ def test_environment_variables_are_read(monkeypatch, tmp_path):
     settings = Settings()
 
     assert settings.port == 9123
-    assert settings.base_url == "https://visits.example"
+    assert settings.public_base_url == "https://visits.example"
     assert settings.data_dir == Path(tmp_path)
+
+
+def test_base_url_follows_host_and_port_unless_set():
+    assert Settings(port=8321).public_base_url == "http://127.0.0.1:8321"
+    assert Settings(host="0.0.0.0", port=80).public_base_url == "http://127.0.0.1:80"
+    assert Settings(host="::1").public_base_url == "http://[::1]:8000"
+    assert Settings(port=1, base_url="https://v.example/").public_base_url == "https://v.example"
 
 
 def test_secret_is_generated_once_and_kept(tmp_path):

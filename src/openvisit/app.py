@@ -42,12 +42,12 @@ def build_runtime(
     return Runtime(
         db=database or Database(settings.resolved_database_url),
         clock=clock or SystemClock(),
-        base_url=settings.base_url,
+        base_url=settings.public_base_url,
         business_id_domain=settings.business_id_domain,
         page_size=settings.page_size,
         secret_key=resolve_secret_key(settings),
         session_max_age_seconds=settings.session_max_age_seconds,
-        secure_cookies=settings.base_url.startswith("https://"),
+        secure_cookies=settings.public_base_url.startswith("https://"),
         redis_url=settings.redis_url,
     )
 

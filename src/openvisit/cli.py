@@ -121,7 +121,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _demo(settings: Settings, *, only_if_empty: bool) -> int:
     from openvisit.demo import demo_exists, is_empty, new_admin_token, seed_demo  # noqa: PLC0415
 
-    domain, base = settings.business_id_domain, settings.base_url
+    domain, base = settings.business_id_domain, settings.public_base_url
     db = _database(settings)
     try:
         if only_if_empty and not is_empty(db):

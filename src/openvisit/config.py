@@ -40,9 +40,12 @@ class Settings(BaseSettings):
             "postgresql://user@host:port/db selects PostgreSQL (psycopg driver)."
         ),
     )
-    base_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="Public base URL of this server, used in links sent to people.",
+    base_url: str | None = Field(
+        default=None,
+        description=(
+            "Public base URL of this server, used in links sent to people. "
+            "Empty: http://HOST:PORT of `openvisit serve`."
+        ),
     )
     host: str = Field(default="127.0.0.1", description="Interface `openvisit serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `openvisit serve` binds.")
@@ -72,8 +75,18 @@ class Settings(BaseSettings):
 
     @field_validator("base_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
+
+    @property
+    def public_base_url(self) -> str:
+        """The configured base URL, or the address `serve` listens on when none is set."""
+        if self.base_url:
+            return self.base_url
+        # A wildcard bind address is no place to send a person; loopback is.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def resolved_database_url(self) -> str:
@@ -84,6 +97,7 @@ class Settings(BaseSettings):
         values = self.model_dump(mode="json")
         values["secret_key"] = "********" if self.secret_key else "(generated in data folder)"
         values["database_url"] = mask_url_password(self.resolved_database_url)
+        values["base_url"] = self.public_base_url
         if self.redis_url:
             values["redis_url"] = mask_url_password(self.redis_url)
         return values
