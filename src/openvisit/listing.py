@@ -6,7 +6,7 @@ Property names are the API's (camelCase); each resource maps them to columns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
 ComparisonOperator = Literal["eq", "ne", "gt", "ge", "lt", "le"]
@@ -64,4 +64,3 @@ class Page(Generic[T]):
     items: list[T]
     total: int | None = None
     next_skip: int | None = None
-    extra: dict[str, object] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from openvisit.bookings import businesses
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.deps import RuntimeDep, require_scope
 from openvisit.graph.odata import collection, parse_options, select_properties
-from openvisit.graph.responses import context_url, nested, quote_key, timestamp
+from openvisit.graph.responses import context_url, nested, timestamp
 from openvisit.graph.schemas.business import (
     BookingBusinessBody,
     BookingBusinessCollection,
@@ -140,6 +140,3 @@ def unpublish_booking_business(business_id: str, runtime: RuntimeDep, caller: Ma
     """Close the booking page (isPublished false, publicUrl null)."""
     businesses.unpublish_business(runtime.db, runtime.clock, business_id, actor=caller.actor)
     return Response(status_code=204)
-
-
-__all__ = ["BUSINESS_SET", "business_json", "quote_key", "router"]
