@@ -170,3 +170,78 @@ class AuditRecord(Base):
     subject: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Appointment(BusinessChild, Base):
+    """A booked (or cancelled) appointment, in Graph's bookingAppointment shape.
+
+    `display_name` holds the service name at booking time, so history survives a renamed
+    or deleted service. Start and end are the appointment itself; `blocked_*` add the
+    buffers and are what staff time is locked against.
+    """
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        Index("ix_appointments_business_start", "business_id", "start_date_time"),
+        Index("ix_appointments_business_blocked", "business_id", "blocked_start", "blocked_end"),
+    )
+
+    service_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("services.id", ondelete="SET NULL")
+    )
+    start_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    pre_buffer_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    post_buffer_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    staff_member_ids: Mapped[list[str]] = mapped_column(JsonColumn, default=list)
+    customers: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    customer_time_zone: Mapped[str | None] = mapped_column(String(64))
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    maximum_attendees_count: Mapped[int] = mapped_column(Integer, default=1)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    cancellation_message: Mapped[str | None] = mapped_column(Text)
+    cancelled_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffHold(Base):
+    """One staff member's hold on their time for one active appointment.
+
+    On PostgreSQL an exclusion constraint (added by migration 0002) refuses two holds of
+    the same staff member whose blocked ranges overlap, unless they share `group_key`:
+    a one-on-one appointment's key is its own id, a group sitting's key is
+    `service id @ start`, so attendees of one sitting may share it and nothing else may.
+    """
+
+    __tablename__ = "staff_holds"
+
+    appointment_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True
+    )
+    staff_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    business_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    blocked_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    group_key: Mapped[str] = mapped_column(String(2 * ID_LENGTH))
+
+
+class IdempotencyKey(Base):
+    """The first result of a booking request, replayed when the client retries it."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("business_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    appointment_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE")
+    )
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,522 @@
+"""Appointments: book, reschedule, cancel, delete; one transaction each.
+
+Every write path (the REST API now, the booking pages later) comes through here, so the
+booking rules hold everywhere: the staff member is free (buffers included), the time is
+inside their hours and business hours, lead time and maximum advance are respected, and
+required custom questions are answered. A manager may override hours and policy, never
+overlap. Overlap is checked under `lock_staff_time` and, on PostgreSQL, refused again by
+the exclusion constraint on staff_holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from openvisit import audit
+from openvisit.bookings.availability import (
+    bookable_time,
+    booking_policy,
+    business_zone,
+    service_spec,
+    staff_bookings,
+)
+from openvisit.bookings.records import require_business
+from openvisit.clock import Clock
+from openvisit.errors import Conflict, InvalidInput, NotFound
+from openvisit.scheduling.booking import group_key, refusal
+from openvisit.scheduling.intervals import Interval
+from openvisit.scheduling.slots import ServiceSpec
+from openvisit.store.db import Database
+from openvisit.store.locking import lock_staff_time
+from openvisit.store.models import (
+    Appointment,
+    Business,
+    Customer,
+    IdempotencyKey,
+    Service,
+    StaffHold,
+    StaffMember,
+)
+
+ACTIVE = "booked"
+CANCELLED = "cancelled"
+MAX_SPAN = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class AppointmentRequest:
+    """What a caller asks to book. `customers` and `details` keep Graph's camelCase shape."""
+
+    service_id: str
+    start: datetime
+    end: datetime | None = None
+    staff_ids: tuple[str, ...] = ()
+    customers: tuple[Mapping[str, Any], ...] = ()
+    customer_time_zone: str | None = None
+    pre_buffer: timedelta | None = None
+    post_buffer: timedelta | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What the caller may override: managers may book outside hours and policy."""
+
+    actor: str
+    override_hours: bool = False
+
+
+def book(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    request: AppointmentRequest,
+    *,
+    authority: Authority,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> Appointment:
+    """Book an appointment, or replay the first result of a retried idempotent request."""
+    try:
+        return _book(db, clock, business_id, request, authority, idempotency_key, fingerprint)
+    except IntegrityError as error:
+        # Either the exclusion constraint caught an overlap no lock prevented, or a
+        # concurrent request with the same idempotency key committed first.
+        if idempotency_key is not None:
+            replayed = _replay_committed(db, business_id, idempotency_key, fingerprint)
+            if replayed is not None:
+                return replayed
+        raise Conflict("The time is already booked for that staff member.") from error
+
+
+def _book(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    request: AppointmentRequest,
+    authority: Authority,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> Appointment:
+    now = clock.now()
+    with db.write() as session:
+        business = require_business(session, business_id)
+        if idempotency_key is not None:
+            earlier = _replay(session, business.id, idempotency_key, fingerprint)
+            if earlier is not None:
+                return earlier
+        service = _service(session, business.id, request.service_id)
+        spec, start, end = _shape(service, request)
+        check_answers(service, request.customers)
+        customers = _customers(session, business.id, request.customers)
+        candidates = _candidates(session, business.id, service, request.staff_ids)
+        lock_staff_time(session, [member.id for member in candidates])
+        chosen = _choose(
+            session,
+            business,
+            service,
+            spec,
+            candidates,
+            start,
+            end,
+            explicit=bool(request.staff_ids),
+            authority=authority,
+            now=now,
+        )
+        appointment = Appointment(
+            id=str(uuid.uuid4()),
+            business_id=business.id,
+            display_name=service.display_name,
+            service_id=service.id,
+            start_date_time=start,
+            end_date_time=end,
+            pre_buffer_seconds=int(spec.pre_buffer.total_seconds()),
+            post_buffer_seconds=int(spec.post_buffer.total_seconds()),
+            blocked_start=start - spec.pre_buffer,
+            blocked_end=end + spec.post_buffer,
+            staff_member_ids=[member.id for member in chosen],
+            customers=customers,
+            customer_time_zone=request.customer_time_zone,
+            seats=_seats(spec, customers),
+            maximum_attendees_count=spec.capacity,
+            details=dict(request.details),
+            status=ACTIVE,
+            created_date_time=now,
+            last_updated_date_time=now,
+        )
+        session.add(appointment)
+        _hold(session, appointment, spec)
+        if idempotency_key is not None:
+            session.add(
+                IdempotencyKey(
+                    business_id=business.id,
+                    key=idempotency_key,
+                    request_hash=fingerprint,
+                    appointment_id=appointment.id,
+                    created_date_time=now,
+                )
+            )
+        audit.record(
+            session,
+            "openvisit.appointment.booked",
+            actor=authority.actor,
+            subject=appointment.id,
+            at=now,
+            data={"businessId": business.id, "staff": appointment.staff_member_ids},
+        )
+        session.flush()
+        return appointment
+
+
+def reschedule(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    appointment_id: str,
+    changes: AppointmentRequest,
+    *,
+    authority: Authority,
+) -> Appointment:
+    """Move or re-staff an appointment under the same rules as booking it.
+
+    A change that keeps the service, times, buffers and staff (notes, answers, customers)
+    does not re-check hours or lead time: editing notes of a started appointment is fine.
+    """
+    now = clock.now()
+    try:
+        with db.write() as session:
+            appointment = _active(session, business_id, appointment_id)
+            business = require_business(session, business_id)
+            service = _service(session, business.id, changes.service_id)
+            spec, start, end = _shape(service, changes)
+            check_answers(service, changes.customers)
+            staff_ids = list(changes.staff_ids) or appointment.staff_member_ids
+            moves = (service.id, start, end, spec.pre_buffer, spec.post_buffer, staff_ids) != (
+                appointment.service_id,
+                appointment.start_date_time,
+                appointment.end_date_time,
+                timedelta(seconds=appointment.pre_buffer_seconds),
+                timedelta(seconds=appointment.post_buffer_seconds),
+                appointment.staff_member_ids,
+            )
+            if moves:
+                candidates = _candidates(session, business.id, service, changes.staff_ids)
+                lock_staff_time(session, [member.id for member in candidates])
+                chosen = _choose(
+                    session,
+                    business,
+                    service,
+                    spec,
+                    candidates,
+                    start,
+                    end,
+                    explicit=bool(changes.staff_ids),
+                    authority=authority,
+                    now=now,
+                    exclude=appointment.id,
+                )
+                _release(session, appointment.id)
+                appointment.service_id = service.id
+                appointment.display_name = service.display_name
+                appointment.start_date_time, appointment.end_date_time = start, end
+                appointment.pre_buffer_seconds = int(spec.pre_buffer.total_seconds())
+                appointment.post_buffer_seconds = int(spec.post_buffer.total_seconds())
+                appointment.blocked_start = start - spec.pre_buffer
+                appointment.blocked_end = end + spec.post_buffer
+                appointment.staff_member_ids = [member.id for member in chosen]
+            appointment.customers = _customers(session, business.id, changes.customers)
+            appointment.customer_time_zone = changes.customer_time_zone
+            appointment.seats = _seats(spec, appointment.customers)
+            appointment.details = dict(changes.details)
+            appointment.last_updated_date_time = now
+            session.flush()
+            if moves:
+                _hold(session, appointment, spec)
+            audit.record(
+                session,
+                "openvisit.appointment.rescheduled" if moves else "openvisit.appointment.updated",
+                actor=authority.actor,
+                subject=appointment.id,
+                at=now,
+                data={"businessId": business.id},
+            )
+            session.flush()
+            return appointment
+    except IntegrityError as error:
+        raise Conflict("The time is already booked for that staff member.") from error
+
+
+def cancel(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    appointment_id: str,
+    message: str | None,
+    *,
+    actor: str,
+) -> Appointment:
+    """Cancel: the staff time is freed at once, the record stays for history."""
+    now = clock.now()
+    with db.write() as session:
+        appointment = _active(session, business_id, appointment_id)
+        _release(session, appointment.id)
+        appointment.status, appointment.cancellation_message = CANCELLED, message
+        appointment.cancelled_date_time = appointment.last_updated_date_time = now
+        audit.record(
+            session,
+            "openvisit.appointment.cancelled",
+            actor=actor,
+            subject=appointment.id,
+            at=now,
+            data={"message": message or ""},
+        )
+        return appointment
+
+
+def delete(
+    db: Database, clock: Clock, business_id: str, appointment_id: str, *, actor: str
+) -> None:
+    with db.write() as session:
+        appointment = load_appointment(session, business_id, appointment_id)
+        session.delete(appointment)
+        audit.record(
+            session,
+            "openvisit.appointment.deleted",
+            actor=actor,
+            subject=appointment_id,
+            at=clock.now(),
+        )
+
+
+def get_appointment(db: Database, business_id: str, appointment_id: str) -> Appointment:
+    with db.read() as session:
+        return load_appointment(session, business_id, appointment_id)
+
+
+def load_appointment(session: Session, business_id: str, appointment_id: str) -> Appointment:
+    business = require_business(session, business_id)
+    # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up.
+    appointment = None if "\x00" in appointment_id else session.get(Appointment, appointment_id)
+    if appointment is None or appointment.business_id != business.id:
+        raise NotFound(f"The appointment '{appointment_id}' does not exist in '{business_id}'.")
+    return appointment
+
+
+def check_answers(service: Service, customers: Sequence[Mapping[str, Any]]) -> None:
+    """Every customer answers every question the service marks as required."""
+    required = [item["questionId"] for item in service.custom_questions if item.get("isRequired")]
+    for index, customer in enumerate(customers):
+        answered = {
+            answer.get("questionId")
+            for answer in customer.get("customQuestionAnswers") or []
+            if (answer.get("answer") or "").strip() or answer.get("selectedOptions")
+        }
+        for question_id in required:
+            if question_id not in answered:
+                raise InvalidInput(
+                    f"Invalid value for 'customers.{index}.customQuestionAnswers': the "
+                    f"required question '{question_id}' is not answered.",
+                    target="customQuestionAnswers",
+                )
+
+
+def _active(session: Session, business_id: str, appointment_id: str) -> Appointment:
+    appointment = load_appointment(session, business_id, appointment_id)
+    if appointment.status != ACTIVE:
+        raise Conflict(f"The appointment '{appointment_id}' is cancelled.")
+    return appointment
+
+
+def _service(session: Session, business_id: str, service_id: str) -> Service:
+    service = session.get(Service, service_id)
+    if service is None or service.business_id != business_id:
+        raise InvalidInput(
+            f"Invalid value for 'serviceId': no service '{service_id}' in this business.",
+            target="serviceId",
+        )
+    return service
+
+
+def _shape(service: Service, request: AppointmentRequest) -> tuple[ServiceSpec, datetime, datetime]:
+    spec = service_spec(service)
+    if request.pre_buffer is not None or request.post_buffer is not None:
+        spec = replace(
+            spec,
+            pre_buffer=spec.pre_buffer if request.pre_buffer is None else request.pre_buffer,
+            post_buffer=spec.post_buffer if request.post_buffer is None else request.post_buffer,
+        )
+    start = request.start
+    end = request.end or start + spec.duration
+    if end <= start:
+        raise InvalidInput(
+            "Invalid value for 'endDateTime': it must be after startDateTime.", target="endDateTime"
+        )
+    if end - start > MAX_SPAN:
+        raise InvalidInput(
+            "Invalid value for 'endDateTime': an appointment lasts at most a day.",
+            target="endDateTime",
+        )
+    return spec, start, end
+
+
+def _customers(
+    session: Session, business_id: str, customers: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Customers as stored; a customerId must name a customer of this business."""
+    stored = []
+    for index, item in enumerate(customers):
+        customer_id = item.get("customerId")
+        if customer_id:
+            record = session.get(Customer, customer_id)
+            if record is None or record.business_id != business_id:
+                raise InvalidInput(
+                    f"Invalid value for 'customers.{index}.customerId': no "
+                    f"customer '{customer_id}' in this business.",
+                    target="customerId",
+                )
+            stored.append(
+                {"name": record.display_name, "emailAddress": record.email_address, **item}
+            )
+        else:
+            stored.append(dict(item))
+    return stored
+
+
+def _seats(spec: ServiceSpec, customers: Sequence[Mapping[str, Any]]) -> int:
+    return max(len(customers), 1) if spec.capacity > 1 else 1
+
+
+def _candidates(
+    session: Session, business_id: str, service: Service, staff_ids: Sequence[str]
+) -> list[StaffMember]:
+    """The staff asked for, or (none asked) everyone who delivers the service, in order."""
+    wanted = list(dict.fromkeys(staff_ids)) or list(service.staff_member_ids)
+    query = select(StaffMember).where(StaffMember.business_id == business_id)
+    if wanted:
+        query = query.where(StaffMember.id.in_(wanted))
+    found = {member.id: member for member in session.scalars(query)}
+    if staff_ids:
+        missing = [staff_id for staff_id in wanted if staff_id not in found]
+        if missing:
+            raise InvalidInput(
+                f"Invalid value for 'staffMemberIds': no staff member "
+                f"'{missing[0]}' in this business.",
+                target="staffMemberIds",
+            )
+    ordered = (
+        [found[staff_id] for staff_id in wanted if staff_id in found]
+        if wanted
+        else sorted(found.values(), key=lambda member: (member.created_date_time, member.id))
+    )
+    if not ordered:
+        raise Conflict("No staff member delivers this service.")
+    return ordered
+
+
+def _choose(
+    session: Session,
+    business: Business,
+    service: Service,
+    spec: ServiceSpec,
+    candidates: Sequence[StaffMember],
+    start: datetime,
+    end: datetime,
+    *,
+    explicit: bool,
+    authority: Authority,
+    now: datetime,
+    exclude: str | None = None,
+) -> list[StaffMember]:
+    """The staff who get the appointment: all asked for, or the least booked free one."""
+    reach = Interval(start - spec.pre_buffer - MAX_SPAN, end + spec.post_buffer + MAX_SPAN)
+    busy = staff_bookings(session, [member.id for member in candidates], reach, exclude=exclude)
+    policy = None if authority.override_hours else booking_policy(service, business)
+    reasons: dict[str, str] = {}
+    for member in candidates:
+        working = None if authority.override_hours else bookable_time(member, business, reach)
+        reason = refusal(spec, start, end, busy[member.id], working=working, policy=policy, now=now)
+        if reason:
+            reasons[member.id] = f"{member.display_name}: {reason}"
+    if explicit:
+        if reasons:
+            raise Conflict("The appointment cannot be booked: " + "; ".join(reasons.values()))
+        return list(candidates)
+    free = [member for member in candidates if member.id not in reasons]
+    if not free:
+        detail = "; ".join(reasons.values())
+        raise Conflict(f"No staff member is free for that time ({detail}).")
+    load = _day_load(session, business, [member.id for member in free], start)
+    # Least booked that day; ties keep the service's staff order, so the pick is stable.
+    return [min(free, key=lambda member: load.get(member.id, 0))]
+
+
+def _day_load(
+    session: Session, business: Business, staff_ids: Sequence[str], start: datetime
+) -> dict[str, int]:
+    zone = business_zone(business)
+    day = start.astimezone(zone).date()
+    first = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    last = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    rows = session.execute(
+        select(StaffHold.staff_id, func.count())
+        .join(Appointment, Appointment.id == StaffHold.appointment_id)
+        .where(
+            StaffHold.staff_id.in_(staff_ids),
+            Appointment.start_date_time >= first,
+            Appointment.start_date_time < last,
+        )
+        .group_by(StaffHold.staff_id)
+    ).all()
+    return {str(staff_id): int(count) for staff_id, count in rows}
+
+
+def _hold(session: Session, appointment: Appointment, spec: ServiceSpec) -> None:
+    key = (
+        group_key(spec.id, appointment.start_date_time, appointment.end_date_time)
+        if spec.capacity > 1
+        else appointment.id
+    )
+    for staff_id in appointment.staff_member_ids:
+        session.add(
+            StaffHold(
+                appointment_id=appointment.id,
+                staff_id=staff_id,
+                business_id=appointment.business_id,
+                blocked_start=appointment.blocked_start,
+                blocked_end=appointment.blocked_end,
+                group_key=key,
+            )
+        )
+
+
+def _release(session: Session, appointment_id: str) -> None:
+    session.execute(sql_delete(StaffHold).where(StaffHold.appointment_id == appointment_id))
+
+
+def _replay(session: Session, business_id: str, key: str, fingerprint: str) -> Appointment | None:
+    row = session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.business_id == business_id, IdempotencyKey.key == key
+        )
+    )
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Conflict("This Idempotency-Key was already used with a different request.")
+    return session.get(Appointment, row.appointment_id)
+
+
+def _replay_committed(
+    db: Database, business_id: str, key: str, fingerprint: str
+) -> Appointment | None:
+    with db.read() as session:
+        return _replay(session, business_id.lower(), key, fingerprint)

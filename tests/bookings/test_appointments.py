@@ -1,0 +1,288 @@
+"""The booking rules, through the service every write path uses (both backends)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from openvisit.bookings.appointments import (
+    AppointmentRequest,
+    book,
+    cancel,
+    reschedule,
+)
+from openvisit.errors import Conflict, InvalidInput
+from openvisit.store.models import StaffHold
+from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, book_at, make_clinic
+from tests.conftest import build_test_runtime
+from tests.factories import make_question, make_service
+
+
+def test_a_free_slot_books_with_service_defaults(runtime, clinic):
+    appointment = book_at(runtime, clinic)
+
+    assert appointment.end_date_time - appointment.start_date_time == timedelta(minutes=30)
+    assert appointment.blocked_start == TUESDAY_10 - timedelta(minutes=10)
+    assert appointment.staff_member_ids == [clinic["ann"]]
+    assert appointment.display_name == "Visit"
+
+
+@pytest.mark.parametrize("offset_minutes", [0, 15, -30, 35])
+def test_overlap_including_buffers_is_refused(runtime, clinic, offset_minutes):
+    book_at(runtime, clinic)
+
+    with pytest.raises(Conflict, match="already booked"):
+        book_at(runtime, clinic, start=TUESDAY_10 + timedelta(minutes=offset_minutes))
+
+
+def test_back_to_back_with_room_for_both_buffers_is_fine(runtime, clinic):
+    book_at(runtime, clinic)
+
+    later = book_at(runtime, clinic, start=TUESDAY_10 + timedelta(minutes=50))
+
+    assert later.start_date_time == TUESDAY_10 + timedelta(minutes=50)
+
+
+def test_another_staff_member_is_not_blocked(runtime, clinic):
+    book_at(runtime, clinic)
+
+    assert book_at(runtime, clinic, staff=("bob",)).staff_member_ids == [clinic["bob"]]
+
+
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        (datetime(2026, 11, 24, 13, 0, tzinfo=UTC), "outside working hours"),  # 08:00 EST
+        (datetime(2026, 11, 28, 15, 0, tzinfo=UTC), "outside working hours"),  # Saturday
+        (datetime(2026, 11, 23, 15, 0, tzinfo=UTC), "minimum lead time"),  # in one hour
+        (datetime(2027, 1, 5, 15, 0, tzinfo=UTC), "maximum advance"),
+    ],
+)
+def test_consumers_keep_to_hours_lead_time_and_advance(runtime, clinic, start, reason):
+    with pytest.raises(Conflict, match=reason):
+        book_at(runtime, clinic, start=start)
+
+
+def test_managers_may_override_hours_but_never_double_book(runtime, clinic):
+    saturday = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+
+    book_at(runtime, clinic, start=saturday, authority=MANAGER)
+
+    with pytest.raises(Conflict, match="already booked"):
+        book_at(runtime, clinic, start=saturday, authority=MANAGER)
+
+
+def test_without_staff_the_least_booked_free_member_is_picked_stably(runtime, clinic):
+    first = book_at(runtime, clinic, staff=())
+    second = book_at(runtime, clinic, staff=(), start=TUESDAY_10 + timedelta(hours=2))
+    third = book_at(runtime, clinic, staff=(), start=TUESDAY_10)  # Ann is busy then
+
+    assert first.staff_member_ids == [clinic["ann"]]  # a tie: the service's order decides
+    assert second.staff_member_ids == [clinic["bob"]]  # Ann has one that day already
+    assert third.staff_member_ids == [clinic["bob"]]
+
+
+def test_when_nobody_is_free_the_conflict_says_why(runtime, clinic):
+    book_at(runtime, clinic, staff=("ann",))
+    book_at(runtime, clinic, staff=("bob",))
+
+    with pytest.raises(Conflict, match="No staff member is free"):
+        book_at(runtime, clinic, staff=())
+
+
+def test_required_questions_must_be_answered(runtime, clinic):
+    question = make_question(runtime, clinic["business"], "Reason?")
+    service = make_service(
+        runtime,
+        clinic["business"],
+        "Asked",
+        staff_member_ids=[clinic["ann"]],
+        custom_questions=[{"questionId": question, "isRequired": True}],
+    )
+    clinic = {**clinic, "asked": service}
+    answered = {
+        "name": "Jo",
+        "customQuestionAnswers": [{"questionId": question, "answer": "Checkup"}],
+    }
+
+    with pytest.raises(InvalidInput, match="required question"):
+        book_at(runtime, clinic, service="asked", customers=({"name": "Jo"},))
+    assert (
+        book_at(runtime, clinic, service="asked", customers=(answered,)).customers[0]["name"]
+        == "Jo"
+    )
+
+
+def test_a_group_sitting_fills_seat_by_seat(runtime, clinic):
+    for _ in range(3):
+        book_at(runtime, clinic, service="group", customers=({"name": "x"},))
+
+    with pytest.raises(Conflict, match="already booked"):
+        book_at(runtime, clinic, service="group", customers=({"name": "x"},))
+    with pytest.raises(Conflict, match="already booked"):  # one-on-one time is taken too
+        book_at(runtime, clinic, service="visit")
+
+
+def test_cancel_frees_the_time_and_keeps_the_record(runtime, clinic):
+    appointment = book_at(runtime, clinic)
+
+    cancelled = cancel(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        appointment.id,
+        "Feeling better",
+        actor="test",
+    )
+
+    assert cancelled.status == "cancelled"
+    assert book_at(runtime, clinic).start_date_time == TUESDAY_10
+    with pytest.raises(Conflict, match="cancelled"):
+        cancel(runtime.db, runtime.clock, clinic["business"], appointment.id, None, actor="t")
+
+
+def test_reschedule_moves_without_colliding_with_itself(runtime, clinic):
+    appointment = book_at(runtime, clinic)
+    moved = reschedule(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        appointment.id,
+        AppointmentRequest(
+            service_id=clinic["visit"],
+            start=TUESDAY_10 + timedelta(minutes=20),
+            staff_ids=(clinic["ann"],),
+        ),
+        authority=CONSUMER,
+    )
+
+    assert moved.start_date_time == TUESDAY_10 + timedelta(minutes=20)
+    with runtime.db.read() as session:
+        holds = session.scalars(select(StaffHold)).all()
+    assert [(hold.blocked_start, hold.staff_id) for hold in holds] == [
+        (TUESDAY_10 + timedelta(minutes=10), clinic["ann"])
+    ]
+
+
+def test_an_idempotent_retry_returns_the_first_appointment(runtime, clinic):
+    request = AppointmentRequest(
+        service_id=clinic["visit"], start=TUESDAY_10, staff_ids=(clinic["ann"],)
+    )
+
+    first = book(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        request,
+        authority=CONSUMER,
+        idempotency_key="k1",
+        fingerprint="f",
+    )
+    again = book(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        request,
+        authority=CONSUMER,
+        idempotency_key="k1",
+        fingerprint="f",
+    )
+
+    assert again.id == first.id
+    with pytest.raises(Conflict, match="different request"):
+        book(
+            runtime.db,
+            runtime.clock,
+            clinic["business"],
+            request,
+            authority=CONSUMER,
+            idempotency_key="k1",
+            fingerprint="other",
+        )
+
+
+def test_the_database_refuses_overlapping_holds_even_without_the_service(postgres_database, clock):
+    """PostgreSQL's exclusion constraint is the backstop for any path that skips the lock
+    (SQLite has no such constraint; its BEGIN IMMEDIATE serializes every writer)."""
+    with postgres_database.database() as database:
+        runtime = build_test_runtime(database, clock)
+        clinic = make_clinic(runtime)
+        first, second = book_at(runtime, clinic), book_at(runtime, clinic, staff=("bob",))
+        overlapping = [
+            (first.id, "a", TUESDAY_10, timedelta(hours=1)),
+            (second.id, "b", TUESDAY_10 + timedelta(minutes=30), timedelta(hours=1)),
+        ]
+
+        with (
+            pytest.raises(IntegrityError, match="ex_staff_holds_no_overlap"),
+            database.write() as session,
+        ):
+            for appointment_id, key, start, length in overlapping:
+                session.add(
+                    StaffHold(
+                        appointment_id=appointment_id,
+                        staff_id="someone",
+                        business_id=clinic["business"],
+                        blocked_start=start,
+                        blocked_end=start + length,
+                        group_key=key,
+                    )
+                )
+
+        # Holds of one group sitting share a key, so they may overlap.
+        with database.write() as session:
+            for appointment_id, _key, start, length in overlapping:
+                session.add(
+                    StaffHold(
+                        appointment_id=appointment_id,
+                        staff_id="someone",
+                        business_id=clinic["business"],
+                        blocked_start=start,
+                        blocked_end=start + length,
+                        group_key="same",
+                    )
+                )
+
+
+def test_editing_notes_of_a_started_appointment_needs_no_free_slot(runtime, clinic):
+    appointment = book_at(runtime, clinic)
+    runtime.clock.advance(timedelta(days=1, hours=1, minutes=10))  # 10 minutes into it
+
+    edited = reschedule(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        appointment.id,
+        AppointmentRequest(
+            service_id=clinic["visit"],
+            start=TUESDAY_10,
+            staff_ids=(clinic["ann"],),
+            details={"serviceNotes": "Went well"},
+        ),
+        authority=CONSUMER,
+    )
+
+    assert edited.details == {"serviceNotes": "Went well"}
+    with pytest.raises(Conflict, match="lead time"):  # moving it is still a booking
+        reschedule(
+            runtime.db,
+            runtime.clock,
+            clinic["business"],
+            appointment.id,
+            AppointmentRequest(
+                service_id=clinic["visit"], start=TUESDAY_10 + timedelta(minutes=30)
+            ),
+            authority=CONSUMER,
+        )
+
+
+def test_zero_buffers_on_the_request_override_the_service(runtime, clinic):
+    appointment = book_at(runtime, clinic, pre_buffer=timedelta(0), post_buffer=timedelta(0))
+
+    assert appointment.blocked_start == TUESDAY_10
+    assert book_at(
+        runtime, clinic, start=TUESDAY_10 + timedelta(minutes=40), pre_buffer=timedelta(minutes=10)
+    ).staff_member_ids == [clinic["ann"]]
