@@ -4,11 +4,32 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openvisit.graph import businesses, currencies, customers, me, questions, services, staff
+from openvisit.graph import (
+    appointments,
+    availability,
+    businesses,
+    currencies,
+    customers,
+    me,
+    questions,
+    services,
+    staff,
+)
 
 VERSION_PREFIXES = ("/v1.0", "/beta")
 RESOURCE_ROUTERS: tuple[APIRouter, ...] = tuple(
-    module.router for module in (businesses, services, staff, customers, questions, currencies, me)
+    module.router
+    for module in (
+        businesses,
+        services,
+        staff,
+        customers,
+        questions,
+        appointments,
+        availability,
+        currencies,
+        me,
+    )
 )
 
 

@@ -23,7 +23,15 @@ COLLECTIONS = (
     "onlineMeetings",
     "users",
 )
-ACTIONS = ("solutions", "publish", "unpublish", "me", "cancel", "getStaffAvailability")
+ACTIONS = (
+    "solutions",
+    "publish",
+    "unpublish",
+    "me",
+    "cancel",
+    "getStaffAvailability",
+    "availableSlots",
+)
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
 _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")
 

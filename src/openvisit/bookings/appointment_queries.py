@@ -1,0 +1,77 @@
+"""Reads over appointments: the OData list, calendarView, and a new booking's defaults.
+
+Cancelled appointments stay in the table for history (GET by id still finds them, and
+PATCH or cancel on them answers 409), but the list and calendarView show booked ones
+only: Bookings takes a cancelled appointment off the business calendar, so a client
+that lists the calendar never sees it, and its time shows as free again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from openvisit.bookings.appointments import ACTIVE
+from openvisit.bookings.records import require_business
+from openvisit.listing import ListQuery, Page
+from openvisit.scheduling.intervals import Interval
+from openvisit.store.db import Database
+from openvisit.store.listing import fetch_page
+from openvisit.store.models import Appointment, Service
+
+# API property -> column, for $filter and $orderby. The `/dateTime` paths are the
+# complex-property spelling Graph clients use for dateTimeTimeZone values.
+APPOINTMENT_COLUMNS = {
+    "id": Appointment.id,
+    "serviceId": Appointment.service_id,
+    "serviceName": Appointment.display_name,
+    "startDateTime": Appointment.start_date_time,
+    "startDateTime/dateTime": Appointment.start_date_time,
+    "endDateTime": Appointment.end_date_time,
+    "endDateTime/dateTime": Appointment.end_date_time,
+    "customerTimeZone": Appointment.customer_time_zone,
+    "createdDateTime": Appointment.created_date_time,
+    "lastUpdatedDateTime": Appointment.last_updated_date_time,
+}
+
+
+def list_appointments(
+    db: Database,
+    business_id: str,
+    query: ListQuery,
+    *,
+    page_size: int,
+    window: Interval | None = None,
+) -> Page[Appointment]:
+    """Booked appointments, by start then id; with `window`, those overlapping it."""
+    with db.read() as session:
+        business = require_business(session, business_id)
+        statement = select(Appointment).where(
+            Appointment.business_id == business.id, Appointment.status == ACTIVE
+        )
+        if window is not None:
+            statement = statement.where(
+                Appointment.start_date_time < window.end, Appointment.end_date_time > window.start
+            )
+        return fetch_page(
+            session,
+            statement,
+            query,
+            APPOINTMENT_COLUMNS,
+            default_order=[Appointment.start_date_time, Appointment.id],
+            page_size=page_size,
+        )
+
+
+def service_defaults(db: Database, business_id: str, service_id: str) -> dict[str, Any]:
+    """What a new appointment inherits from its service, in camelCase (empty if unknown).
+
+    An unknown service is not an error here: booking refuses it with the proper message.
+    """
+    with db.read() as session:
+        business = require_business(session, business_id)
+        service = session.get(Service, service_id)
+        if service is None or service.business_id != business.id:
+            return {}
+        return {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}

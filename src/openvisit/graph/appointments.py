@@ -1,0 +1,460 @@
+"""/bookingBusinesses/{id}/appointments and /calendarView: bookingAppointment.
+
+Every write goes through `bookings.appointments` (book, reschedule, cancel, delete), so
+the booking rules hold here as everywhere. Decisions where Graph leaves room:
+
+- A token holding Bookings.Manage.All books as a manager: outside hours and policy
+  (lead time, maximum advance), never over another appointment.
+- POST is idempotent under `Idempotency-Key`, or else `client-request-id` (which
+  msgraph-sdk keeps across its own retries). A retry with the same body answers 201 with
+  the first appointment again; the same key with another body answers 409. The body's
+  fingerprint is taken after validation, so annotations and key order do not matter.
+- PATCH merges the sent properties into the stored appointment and books the result
+  again under the same rules; a new serviceId without an end takes that service's length.
+- Lists and calendarView leave cancelled appointments out (see
+  `bookings.appointment_queries`); GET by id still returns them.
+- Under /beta an appointment also carries start/end and its first customer's fields
+  (customerId, customerName, ...), and a request may use that flat shape instead of
+  `customers`.
+"""
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from openvisit.auth import scopes
+from openvisit.auth.tokens import Principal
+from openvisit.bookings import appointment_queries, appointments
+from openvisit.bookings.appointments import AppointmentRequest, Authority
+from openvisit.errors import InvalidInput, NotFound
+from openvisit.graph.deps import RuntimeDep, require_scope
+from openvisit.graph.odata import collection, parse_options, select_properties
+from openvisit.graph.responses import context_url, nested, quote_key, stored, timestamp
+from openvisit.graph.schemas.appointment import (
+    BETA_DETAIL_DEFAULTS,
+    DETAIL_DEFAULTS,
+    DETAIL_FIELDS,
+    MAX_VIEW_SPAN,
+    BookingAppointmentBody,
+    BookingAppointmentCollection,
+    BookingAppointmentOut,
+    CancelBody,
+    CustomerInformation,
+    date_time_time_zone,
+    parse_date_time_offset,
+)
+from openvisit.graph.schemas.complex import Location, Reminder
+from openvisit.graph.schemas.types import GraphModel
+from openvisit.runtime import Runtime
+from openvisit.scheduling.intervals import Interval
+from openvisit.scheduling.isotime import format_duration
+
+if TYPE_CHECKING:  # services hand back detached rows; transports only read them
+    from openvisit.store.models import Appointment
+
+BUSINESSES = "/solutions/bookingBusinesses/{business_id}"
+CUSTOMER_TYPE = "#microsoft.graph.bookingCustomerInformation"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+CLIENT_REQUEST_PREFIX = "client-request-id:"
+NOT_NULL = frozenset(
+    {
+        "service_id",
+        "start_date_time",
+        "end_date_time",
+        "start",
+        "end",
+        "duration",
+        "staff_member_ids",
+        "customers",
+        "pre_buffer",
+        "post_buffer",
+    }
+)
+# The flat beta customer properties -> bookingCustomerInformation keys.
+FLAT_CUSTOMER = {
+    "customer_id": "customerId",
+    "customer_name": "name",
+    "customer_email_address": "emailAddress",
+    "customer_phone": "phone",
+    "customer_notes": "notes",
+    "customer_location": "location",
+}
+NESTED_DETAILS: dict[str, type[GraphModel]] = {"reminders": Reminder, "serviceLocation": Location}
+
+router = APIRouter(prefix=BUSINESSES, tags=["bookingAppointment"])
+Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
+Writer = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_APPOINTMENT_READWRITE))]
+
+
+def _appointment_key(appointment_id: str) -> str:
+    # U+0000 names nothing, and PostgreSQL refuses to even look it up.
+    if "\x00" in appointment_id:
+        raise NotFound(f"The appointment '{appointment_id}' does not exist.")
+    return appointment_id
+
+
+AppointmentId = Annotated[str, Depends(_appointment_key)]
+
+
+# --- requests -> the booking service ------------------------------------------------------
+
+
+def authority(caller: Principal) -> Authority:
+    return Authority(actor=caller.actor, override_hours=scopes.BOOKINGS_MANAGE in caller.scopes)
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is not None:
+        key = key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise InvalidInput(
+                f"The {IDEMPOTENCY_HEADER} header must hold 1 to {MAX_KEY_LENGTH} characters.",
+                target=IDEMPOTENCY_HEADER,
+            )
+        return key
+    # A correlation id is no promise: one too long to store is simply not used as a key.
+    correlation = (request.headers.get("client-request-id") or "").strip()
+    if correlation and len(CLIENT_REQUEST_PREFIX + correlation) <= MAX_KEY_LENGTH:
+        return CLIENT_REQUEST_PREFIX + correlation
+    return None
+
+
+def fingerprint(body: BookingAppointmentBody) -> str:
+    """sha256 of the validated body's canonical JSON (sent properties only)."""
+    sent = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    canonical = json.dumps(sent, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _refuse_nulls(body: BookingAppointmentBody) -> None:
+    for name in sorted(NOT_NULL & body.model_fields_set):
+        if getattr(body, name) is None:
+            alias = BookingAppointmentBody.model_fields[name].alias or name
+            raise InvalidInput(f"The property '{alias}' cannot be null.", target=alias)
+
+
+def _sent_details(body: BookingAppointmentBody) -> tuple[dict[str, Any], set[str]]:
+    """(details sent with a value, in camelCase; details sent as null)."""
+    names = body.model_fields_set & set(DETAIL_FIELDS)
+    values = body.model_dump(mode="json", by_alias=True, include=names, exclude_none=True)
+    cleared = {
+        BookingAppointmentBody.model_fields[name].alias or name
+        for name in names
+        if getattr(body, name) is None
+    }
+    return values, cleared
+
+
+def _flat_customer(body: BookingAppointmentBody) -> dict[str, Any]:
+    flat = {key: getattr(body, name) for name, key in FLAT_CUSTOMER.items()}
+    return {
+        key: stored(value) if isinstance(value, BaseModel) else value
+        for key, value in flat.items()
+        if value is not None
+    }
+
+
+def _customers(body: BookingAppointmentBody, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`customers` if sent, else the flat beta fields laid over the first customer."""
+    if body.customers is not None:
+        return [stored(customer) for customer in body.customers]
+    flat = _flat_customer(body)
+    if not flat:
+        return current
+    first, *rest = current or [{}]
+    return [{**first, **flat}, *rest]
+
+
+def required_service_id(body: BookingAppointmentBody) -> str:
+    if body.service_id is None:
+        raise InvalidInput("The property 'serviceId' is required.", target="serviceId")
+    return body.service_id
+
+
+def new_request(
+    body: BookingAppointmentBody, service_id: str, inherited: dict[str, Any]
+) -> AppointmentRequest:
+    """A create body as the booking service's request; `inherited` are service defaults."""
+    _refuse_nulls(body)
+    start = body.start_date_time or body.start
+    if start is None:
+        raise InvalidInput("The property 'startDateTime' is required.", target="startDateTime")
+    end = body.end_date_time or body.end
+    if end is None and body.duration is not None:
+        end = start + body.duration
+    details, _cleared = _sent_details(body)
+    return AppointmentRequest(
+        service_id=service_id,
+        start=start,
+        end=end,
+        staff_ids=tuple(body.staff_member_ids or ()),
+        customers=tuple(_customers(body, [])),
+        customer_time_zone=body.customer_time_zone,
+        pre_buffer=body.pre_buffer,
+        post_buffer=body.post_buffer,
+        details={**inherited, **details},
+    )
+
+
+def merged_request(current: "Appointment", body: BookingAppointmentBody) -> AppointmentRequest:
+    """The stored appointment with the PATCH body's properties laid over it."""
+    _refuse_nulls(body)
+    sent = body.model_fields_set
+    service_id = body.service_id or current.service_id
+    if service_id is None:
+        raise InvalidInput(
+            "The appointment's service no longer exists; send a serviceId.", target="serviceId"
+        )
+    same_service = service_id == current.service_id
+    start = body.start_date_time or body.start or current.start_date_time
+    end = body.end_date_time or body.end
+    if end is None and body.duration is not None:
+        end = start + body.duration
+    if end is None and same_service:  # a move keeps the length; a new service sets its own
+        end = start + (current.end_date_time - current.start_date_time)
+    details, cleared = _sent_details(body)
+    kept = {key: value for key, value in current.details.items() if key not in cleared}
+    return AppointmentRequest(
+        service_id=service_id,
+        start=start,
+        end=end,
+        staff_ids=tuple(
+            body.staff_member_ids if body.staff_member_ids is not None else current.staff_member_ids
+        ),
+        customers=tuple(_customers(body, list(current.customers))),
+        customer_time_zone=(
+            body.customer_time_zone if "customer_time_zone" in sent else current.customer_time_zone
+        ),
+        pre_buffer=_buffer(body.pre_buffer, current.pre_buffer_seconds, same_service),
+        post_buffer=_buffer(body.post_buffer, current.post_buffer_seconds, same_service),
+        details={**kept, **details},
+    )
+
+
+def _buffer(sent: timedelta | None, stored_seconds: int, same_service: bool) -> timedelta | None:
+    if sent is not None:
+        return sent
+    return timedelta(seconds=stored_seconds) if same_service else None
+
+
+def calendar_window(start: str, end: str) -> Interval:
+    first = parse_date_time_offset(start, "start")
+    last = parse_date_time_offset(end, "end")
+    if last <= first:
+        raise InvalidInput("Invalid value for 'end': it must be after start.", target="end")
+    if last - first > MAX_VIEW_SPAN:
+        raise InvalidInput(
+            f"Invalid value for 'end': a calendarView spans at most {MAX_VIEW_SPAN.days} days.",
+            target="end",
+        )
+    return Interval(first, last)
+
+
+# --- the booking service's rows -> Graph JSON ---------------------------------------------
+
+
+def _is_beta(request: Request) -> bool:
+    return request.url.path.lstrip("/").split("/", 1)[0] == "beta"
+
+
+def customer_json(customer: dict[str, Any]) -> dict[str, Any]:
+    return {"@odata.type": CUSTOMER_TYPE, **nested(CustomerInformation, customer)}
+
+
+def _details(details: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    shaped = {}
+    for key, default in defaults.items():
+        value = details.get(key, default)
+        model = NESTED_DETAILS.get(key)
+        shaped[key] = nested(model, value) if model is not None else value
+    return shaped
+
+
+def appointment_json(appointment: "Appointment", *, beta: bool) -> dict[str, Any]:
+    start, end = appointment.start_date_time, appointment.end_date_time
+    customers = [customer_json(customer) for customer in appointment.customers]
+    body: dict[str, Any] = {
+        "id": appointment.id,
+        "selfServiceAppointmentId": appointment.id,
+        "serviceId": appointment.service_id,
+        "serviceName": appointment.display_name,
+        "startDateTime": date_time_time_zone(start),
+        "endDateTime": date_time_time_zone(end),
+        "duration": format_duration(end - start),
+        "preBuffer": format_duration(timedelta(seconds=appointment.pre_buffer_seconds)),
+        "postBuffer": format_duration(timedelta(seconds=appointment.post_buffer_seconds)),
+        "staffMemberIds": list(appointment.staff_member_ids),
+        "customers": customers,
+        "customerTimeZone": appointment.customer_time_zone,
+        "maximumAttendeesCount": appointment.maximum_attendees_count,
+        "filledAttendeesCount": appointment.seats,
+        **_details(appointment.details, DETAIL_DEFAULTS),
+        "createdDateTime": timestamp(appointment.created_date_time),
+        "lastUpdatedDateTime": timestamp(appointment.last_updated_date_time),
+    }
+    if beta:
+        first = customers[0] if customers else {}
+        body.update(
+            {
+                "start": body["startDateTime"],
+                "end": body["endDateTime"],
+                "customerId": first.get("customerId"),
+                "customerName": first.get("name"),
+                "customerEmailAddress": first.get("emailAddress"),
+                "customerPhone": first.get("phone"),
+                "customerNotes": first.get("notes"),
+                "customerLocation": first.get("location"),
+                **_details(appointment.details, BETA_DETAIL_DEFAULTS),
+            }
+        )
+    return body
+
+
+def _entity_set(business_id: str, segment: str = "appointments") -> str:
+    return f"solutions/bookingBusinesses({quote_key(business_id)})/{segment}"
+
+
+def _entity(request: Request, business_id: str, appointment: "Appointment") -> dict[str, Any]:
+    return {
+        "@odata.context": context_url(request, f"{_entity_set(business_id)}/$entity"),
+        **appointment_json(appointment, beta=_is_beta(request)),
+    }
+
+
+def _collection(
+    request: Request, runtime: Runtime, business_id: str, segment: str, window: Interval | None
+) -> dict[str, Any]:
+    options = parse_options(request)
+    page = appointment_queries.list_appointments(
+        runtime.db, business_id, options.query, page_size=runtime.page_size, window=window
+    )
+    beta = _is_beta(request)
+    values = [appointment_json(item, beta=beta) for item in page.items]
+    context = context_url(request, _entity_set(business_id, segment))
+    return collection(request, context, page, values, options)
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+@router.get("/appointments", responses={200: {"model": BookingAppointmentCollection}})
+def list_appointments(request: Request, business_id: str, runtime: RuntimeDep, _: Reader) -> Any:
+    """List booked appointments (cancelled ones are left out), by start time."""
+    return _collection(request, runtime, business_id, "appointments", None)
+
+
+@router.get("/appointments/$count", response_class=PlainTextResponse)
+def count_appointments(
+    request: Request, business_id: str, runtime: RuntimeDep, _: Reader
+) -> PlainTextResponse:
+    """Count booked appointments ($filter applies)."""
+    query = replace(parse_options(request).query, count=True, top=0, skip=0)
+    page = appointment_queries.list_appointments(runtime.db, business_id, query, page_size=1)
+    return PlainTextResponse(str(page.total))
+
+
+@router.post("/appointments", status_code=201, responses={201: {"model": BookingAppointmentOut}})
+def create_appointment(
+    request: Request,
+    business_id: str,
+    body: BookingAppointmentBody,
+    runtime: RuntimeDep,
+    caller: Writer,
+) -> Any:
+    """Book an appointment (idempotent under Idempotency-Key or client-request-id)."""
+    service_id = required_service_id(body)
+    inherited = appointment_queries.service_defaults(runtime.db, business_id, service_id)
+    appointment = appointments.book(
+        runtime.db,
+        runtime.clock,
+        business_id,
+        new_request(body, service_id, inherited),
+        authority=authority(caller),
+        idempotency_key=idempotency_key(request),
+        fingerprint=fingerprint(body),
+    )
+    return _entity(request, business_id, appointment)
+
+
+@router.get("/appointments/{appointment_id}", responses={200: {"model": BookingAppointmentOut}})
+def get_appointment(
+    request: Request,
+    business_id: str,
+    appointment_id: AppointmentId,
+    runtime: RuntimeDep,
+    _: Reader,
+) -> Any:
+    """Get an appointment; start and end are always in UTC."""
+    options = parse_options(request)
+    appointment = appointments.get_appointment(runtime.db, business_id, appointment_id)
+    return select_properties(_entity(request, business_id, appointment), options.select)
+
+
+@router.patch("/appointments/{appointment_id}", status_code=204, response_class=Response)
+def update_appointment(
+    business_id: str,
+    appointment_id: AppointmentId,
+    body: BookingAppointmentBody,
+    runtime: RuntimeDep,
+    caller: Writer,
+) -> Response:
+    """Move, re-staff or edit an appointment under the same rules as booking it."""
+    current = appointments.get_appointment(runtime.db, business_id, appointment_id)
+    appointments.reschedule(
+        runtime.db,
+        runtime.clock,
+        business_id,
+        appointment_id,
+        merged_request(current, body),
+        authority=authority(caller),
+    )
+    return Response(status_code=204)
+
+
+@router.delete("/appointments/{appointment_id}", status_code=204, response_class=Response)
+def delete_appointment(
+    business_id: str, appointment_id: AppointmentId, runtime: RuntimeDep, caller: Writer
+) -> Response:
+    """Delete an appointment and its record (cancel keeps the record)."""
+    appointments.delete(runtime.db, runtime.clock, business_id, appointment_id, actor=caller.actor)
+    return Response(status_code=204)
+
+
+@router.post("/appointments/{appointment_id}/cancel", status_code=204, response_class=Response)
+def cancel_appointment(
+    business_id: str,
+    appointment_id: AppointmentId,
+    runtime: RuntimeDep,
+    caller: Writer,
+    body: CancelBody | None = None,
+) -> Response:
+    """Cancel: the time is freed and the record kept; 409 when already cancelled."""
+    message = body.cancellation_message if body is not None else None
+    appointments.cancel(
+        runtime.db, runtime.clock, business_id, appointment_id, message, actor=caller.actor
+    )
+    return Response(status_code=204)
+
+
+@router.get("/calendarView", responses={200: {"model": BookingAppointmentCollection}})
+def calendar_view(
+    request: Request,
+    business_id: str,
+    runtime: RuntimeDep,
+    _: Reader,
+    start: Annotated[
+        str, Query(description="ISO 8601 with Z or an offset, e.g. 2026-05-01T00:00:00Z")
+    ],
+    end: Annotated[str, Query(description="ISO 8601 with Z or an offset; after start")],
+) -> Any:
+    """Booked appointments overlapping [start, end), by start time (at most 366 days)."""
+    window = calendar_window(start, end)
+    return _collection(request, runtime, business_id, "calendarView", window)
