@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from openvisit.bookings import records
 from openvisit.bookings.appointments import (
     AppointmentRequest,
     book,
     cancel,
     reschedule,
 )
+from openvisit.bookings.services import SERVICES
 from openvisit.errors import Conflict, InvalidInput
 from openvisit.store.models import StaffHold
 from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, book_at, make_clinic
@@ -135,13 +137,15 @@ def test_cancel_frees_the_time_and_keeps_the_record(runtime, clinic):
         clinic["business"],
         appointment.id,
         "Feeling better",
-        actor="test",
+        authority=CONSUMER,
     )
 
     assert cancelled.status == "cancelled"
     assert book_at(runtime, clinic).start_date_time == TUESDAY_10
     with pytest.raises(Conflict, match="cancelled"):
-        cancel(runtime.db, runtime.clock, clinic["business"], appointment.id, None, actor="t")
+        cancel(
+            runtime.db, runtime.clock, clinic["business"], appointment.id, None, authority=CONSUMER
+        )
 
 
 def test_reschedule_moves_without_colliding_with_itself(runtime, clinic):
@@ -266,7 +270,7 @@ def test_editing_notes_of_a_started_appointment_needs_no_free_slot(runtime, clin
     )
 
     assert edited.details == {"serviceNotes": "Went well"}
-    with pytest.raises(Conflict, match="lead time"):  # moving it is still a booking
+    with pytest.raises(Conflict, match="once it has started"):  # moving it is not
         reschedule(
             runtime.db,
             runtime.clock,
@@ -286,3 +290,51 @@ def test_zero_buffers_on_the_request_override_the_service(runtime, clinic):
     assert book_at(
         runtime, clinic, start=TUESDAY_10 + timedelta(minutes=40), pre_buffer=timedelta(minutes=10)
     ).staff_member_ids == [clinic["ann"]]
+
+
+def test_changes_close_at_the_service_cutoff_except_for_managers(runtime, clinic):
+    records.update_record(
+        runtime.db,
+        runtime.clock,
+        SERVICES,
+        clinic["business"],
+        clinic["visit"],
+        {"change_cutoff_seconds": 24 * 3600},
+        actor="test",
+    )
+    appointment = book_at(runtime, clinic)  # Tuesday 10:00; now is Monday 09:00 (25 h ahead)
+    later = AppointmentRequest(
+        service_id=clinic["visit"],
+        start=TUESDAY_10 + timedelta(hours=2),
+        staff_ids=(clinic["ann"],),
+    )
+    runtime.clock.advance(timedelta(hours=2))  # 23 hours before: inside the cut-off
+
+    with pytest.raises(Conflict, match="within 1 day"):
+        cancel(
+            runtime.db, runtime.clock, clinic["business"], appointment.id, None, authority=CONSUMER
+        )
+    with pytest.raises(Conflict, match="within 1 day"):
+        reschedule(
+            runtime.db, runtime.clock, clinic["business"], appointment.id, later, authority=CONSUMER
+        )
+    moved = reschedule(
+        runtime.db, runtime.clock, clinic["business"], appointment.id, later, authority=MANAGER
+    )
+    assert moved.start_date_time == TUESDAY_10 + timedelta(hours=2)
+    assert (
+        cancel(
+            runtime.db, runtime.clock, clinic["business"], appointment.id, None, authority=MANAGER
+        ).status
+        == "cancelled"
+    )
+
+
+def test_a_started_appointment_cannot_be_cancelled_by_a_customer(runtime, clinic):
+    appointment = book_at(runtime, clinic)
+    runtime.clock.advance(timedelta(days=1, hours=1, minutes=5))
+
+    with pytest.raises(Conflict, match="once it has started"):
+        cancel(
+            runtime.db, runtime.clock, clinic["business"], appointment.id, None, authority=CONSUMER
+        )

@@ -228,3 +228,24 @@ def test_deleting_staff_or_a_question_removes_it_from_services(client, auth, run
     assert after["staffMemberIds"] == [kept]
     assert after["customQuestions"] == []
     assert written_back.status_code == 204
+
+
+def test_service_change_cutoff_is_an_openvisit_extension(client, auth, business):
+    created = client.post(
+        f"{BUSINESSES}/{business}/services",
+        headers=auth,
+        json={"displayName": "Consult", "changeCutoff": "P1D"},
+    ).json()
+    default = client.post(
+        f"{BUSINESSES}/{business}/services", headers=auth, json={"displayName": "Plain"}
+    ).json()
+    too_long = client.post(
+        f"{BUSINESSES}/{business}/services",
+        headers=auth,
+        json={"displayName": "Odd", "changeCutoff": "P31D"},
+    )
+
+    assert created["changeCutoff"] == "P1D"
+    assert default["changeCutoff"] == "PT0S"
+    assert too_long.status_code == 400
+    assert "changeCutoff" in too_long.json()["error"]["message"]

@@ -209,6 +209,7 @@ def reschedule(
                 appointment.staff_member_ids,
             )
             if moves:
+                check_change_cutoff(session, appointment, authority, now)
                 candidates = _candidates(session, business.id, service, changes.staff_ids)
                 lock_staff_time(session, [member.id for member in candidates])
                 chosen = _choose(
@@ -262,19 +263,20 @@ def cancel(
     appointment_id: str,
     message: str | None,
     *,
-    actor: str,
+    authority: Authority,
 ) -> Appointment:
     """Cancel: the staff time is freed at once, the record stays for history."""
     now = clock.now()
     with db.write() as session:
         appointment = _active(session, business_id, appointment_id)
+        check_change_cutoff(session, appointment, authority, now)
         _release(session, appointment.id)
         appointment.status, appointment.cancellation_message = CANCELLED, message
         appointment.cancelled_date_time = appointment.last_updated_date_time = now
         audit.record(
             session,
             "openvisit.appointment.cancelled",
-            actor=actor,
+            actor=authority.actor,
             subject=appointment.id,
             at=now,
             data={"message": message or ""},
@@ -309,6 +311,23 @@ def load_appointment(session: Session, business_id: str, appointment_id: str) ->
     if appointment is None or appointment.business_id != business.id:
         raise NotFound(f"The appointment '{appointment_id}' does not exist in '{business_id}'.")
     return appointment
+
+
+def check_change_cutoff(
+    session: Session, appointment: Appointment, authority: Authority, now: datetime
+) -> None:
+    """Reschedule and cancel close the service's changeCutoff before the start.
+
+    Graph has no such policy; without one a customer could cancel a minute before a
+    consultation the provider has prepared for. Managers may still change anything.
+    """
+    if authority.override_hours:
+        return
+    service = session.get(Service, appointment.service_id) if appointment.service_id else None
+    cutoff = timedelta(seconds=service.change_cutoff_seconds if service else 0)
+    if now > appointment.start_date_time - cutoff:
+        closed = "once it has started" if not cutoff else f"within {cutoff} of its start"
+        raise Conflict(f"The appointment can no longer be changed or cancelled {closed}.")
 
 
 def check_answers(service: Service, customers: Sequence[Mapping[str, Any]]) -> None:

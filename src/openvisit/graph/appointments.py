@@ -439,7 +439,12 @@ def cancel_appointment(
     """Cancel: the time is freed and the record kept; 409 when already cancelled."""
     message = body.cancellation_message if body is not None else None
     appointments.cancel(
-        runtime.db, runtime.clock, business_id, appointment_id, message, actor=caller.actor
+        runtime.db,
+        runtime.clock,
+        business_id,
+        appointment_id,
+        message,
+        authority=authority(caller),
     )
     return Response(status_code=204)
 

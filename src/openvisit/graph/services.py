@@ -40,6 +40,7 @@ PriceType = Annotated[
 ]
 ServiceLength = Annotated[Duration, duration_at_most(timedelta(days=1), positive=True)]
 Buffer = Annotated[Duration, duration_at_most(timedelta(days=1))]
+ChangeCutoff = Annotated[Duration, duration_at_most(timedelta(days=30))]
 
 
 class BookingServiceBody(GraphModel):
@@ -66,6 +67,13 @@ class BookingServiceBody(GraphModel):
     sms_notifications_enabled: bool | None = None
     language_tag: LanguageTag | None = None
     maximum_attendees_count: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    change_cutoff: ChangeCutoff | None = Field(
+        default=None,
+        description=(
+            "OpenVisit extension: reschedule and cancel close this long before the start "
+            "for everyone but Bookings.Manage.All callers (ISO 8601, default PT0S)."
+        ),
+    )
 
 
 class BookingServiceOut(BookingServiceBody):
@@ -83,11 +91,13 @@ DURATIONS = {
     "default_duration": "default_duration_seconds",
     "pre_buffer": "pre_buffer_seconds",
     "post_buffer": "post_buffer_seconds",
+    "change_cutoff": "change_cutoff_seconds",
 }
 NOT_NULL = frozenset(
     {
         "display_name",
         "default_duration",
+        "change_cutoff",
         "pre_buffer",
         "post_buffer",
         "default_price",
@@ -136,6 +146,7 @@ def service_json(service: "Service", request: Request) -> dict[str, Any]:
         "smsNotificationsEnabled": service.sms_notifications_enabled,
         "languageTag": service.language_tag,
         "maximumAttendeesCount": service.maximum_attendees_count,
+        "changeCutoff": format_duration(timedelta(seconds=service.change_cutoff_seconds)),
         "webUrl": f"{base}/book/{service.business_id}/services/{service.id}",
         "createdDateTime": timestamp(service.created_date_time),
         "lastUpdatedDateTime": timestamp(service.last_updated_date_time),

@@ -95,6 +95,8 @@ class Service(BusinessChild, Base):
     sms_notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     language_tag: Mapped[str | None] = mapped_column(String(35))
     maximum_attendees_count: Mapped[int] = mapped_column(Integer, default=1)
+    # OpenVisit extension (Graph has none): reschedule/cancel close this long before start.
+    change_cutoff_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StaffMember(BusinessChild, Base):
