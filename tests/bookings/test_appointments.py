@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -337,4 +338,32 @@ def test_a_started_appointment_cannot_be_cancelled_by_a_customer(runtime, clinic
     with pytest.raises(Conflict, match="once it has started"):
         cancel(
             runtime.db, runtime.clock, clinic["business"], appointment.id, None, authority=CONSUMER
+        )
+
+
+def test_a_change_built_from_a_stale_read_is_refused(runtime, clinic):
+    appointment = book_at(runtime, clinic)
+    same_time = AppointmentRequest(
+        service_id=clinic["visit"], start=TUESDAY_10, staff_ids=(clinic["ann"],)
+    )
+    runtime.clock.advance(timedelta(minutes=1))
+    reschedule(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        appointment.id,
+        replace(same_time, details={"serviceNotes": "first"}),
+        authority=CONSUMER,
+        read_at=appointment.last_updated_date_time,
+    )
+
+    with pytest.raises(Conflict, match="changed by someone else"):
+        reschedule(
+            runtime.db,
+            runtime.clock,
+            clinic["business"],
+            appointment.id,
+            replace(same_time, details={"serviceNotes": "second"}),
+            authority=CONSUMER,
+            read_at=appointment.last_updated_date_time,
         )

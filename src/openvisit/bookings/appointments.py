@@ -185,16 +185,21 @@ def reschedule(
     changes: AppointmentRequest,
     *,
     authority: Authority,
+    read_at: datetime | None = None,
 ) -> Appointment:
     """Move or re-staff an appointment under the same rules as booking it.
 
     A change that keeps the service, times, buffers and staff (notes, answers, customers)
     does not re-check hours or lead time: editing notes of a started appointment is fine.
+    `read_at` is the lastUpdatedDateTime the caller built `changes` from; if the
+    appointment changed since, the request is refused rather than undoing that change.
     """
     now = clock.now()
     try:
         with db.write() as session:
             appointment = _active(session, business_id, appointment_id)
+            if read_at is not None and appointment.last_updated_date_time != read_at:
+                raise Conflict("The appointment was changed by someone else; read it again.")
             business = require_business(session, business_id)
             service = _service(session, business.id, changes.service_id)
             spec, start, end = _shape(service, changes)

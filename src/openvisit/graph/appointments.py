@@ -415,6 +415,8 @@ def update_appointment(
         appointment_id,
         merged_request(current, body),
         authority=authority(caller),
+        # The merge above was read in another transaction; refuse if it went stale.
+        read_at=current.last_updated_date_time,
     )
     return Response(status_code=204)
 
