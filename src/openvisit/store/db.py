@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from openvisit.store.locking import guard
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -74,4 +76,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def _begin_sqlite_transaction(connection: Any) -> None:
     mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    if not guard.enabled:
+        # Test-only: the concurrency control tests switch the lock off to show what
+        # writers do without it (tests/concurrency); production never clears the guard.
+        mode = "DEFERRED"
     connection.exec_driver_sql(f"BEGIN {mode}")

@@ -32,7 +32,11 @@ class Busy(DomainError):
 
 
 class _Guard:
-    """Test-only switch: the concurrency control tests turn the lock off to prove the race."""
+    """Test-only switch: the concurrency control tests turn the lock off to prove the race.
+
+    Off, `lock_staff_time` takes no advisory locks and `Database.write()` begins SQLite
+    transactions DEFERRED instead of IMMEDIATE (store/db.py). Nothing else reads it.
+    """
 
     enabled = True
 
