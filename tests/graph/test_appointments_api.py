@@ -27,13 +27,12 @@ from openvisit.graph.schemas.appointment import (
     format_date_time,
     parse_date_time_time_zone,
 )
+from tests.bookings.clinic import make_clinic
 from tests.factories import (
     BUSINESSES,
-    make_business,
     make_customer,
     make_question,
     make_service,
-    make_staff,
 )
 from tests.graph.sdk_client import assert_round_trip, graph_properties, run_with_client
 from tests.live import serve
@@ -41,10 +40,6 @@ from tests.live import serve
 READ = "Bookings.Read.All"
 APPOINTMENTS = "BookingsAppointment.ReadWrite.All"
 MANAGE = "Bookings.Manage.All"
-WEEKDAY_HOURS = [
-    {"day": day, "timeSlots": [{"startTime": "09:00:00", "endTime": "17:00:00"}]}
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday")
-]
 # The test clock is Monday 2026-11-23 14:00Z (09:00 in New York).
 TUESDAY_10 = "2026-11-24T15:00:00.0000000Z"  # 10:00 EST
 SATURDAY_10 = "2026-11-28T15:00:00.0000000Z"
@@ -71,35 +66,12 @@ FLAT = ("customerId", "customerName", "customerEmailAddress", "customerPhone", "
 
 @pytest.fixture
 def clinic(runtime):
-    """New York hours Mon-Fri 09-17, 30-minute slots, lead time 2h; two doctors."""
-    business = make_business(
-        runtime,
-        business_hours=WEEKDAY_HOURS,
-        booking_page_settings={"businessTimeZone": "America/New_York"},
-        scheduling_policy={
-            "timeSlotInterval": "PT30M",
-            "minimumLeadTime": "PT2H",
-            "maximumAdvance": "P30D",
-            "allowStaffSelection": True,
-        },
-    )
-    ann = make_staff(runtime, business, "Dr. Ann")
-    bob = make_staff(runtime, business, "Dr. Bob")
-    visit = make_service(
-        runtime,
-        business,
-        "Visit",
-        pre_buffer_seconds=600,
-        post_buffer_seconds=600,
-        staff_member_ids=[ann, bob],
-    )
+    """tests/bookings/clinic.py's New York clinic, plus the URLs these tests use."""
+    place = make_clinic(runtime)
     return {
-        "business": business,
-        "ann": ann,
-        "bob": bob,
-        "visit": visit,
-        "url": f"{BUSINESSES}/{business}/appointments",
-        "view": f"{BUSINESSES}/{business}/calendarView",
+        **place,
+        "url": f"{BUSINESSES}/{place['business']}/appointments",
+        "view": f"{BUSINESSES}/{place['business']}/calendarView",
     }
 
 

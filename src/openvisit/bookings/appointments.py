@@ -118,17 +118,14 @@ def _book(
         spec, start, end = _shape(service, request)
         check_answers(service, request.customers)
         customers = _customers(session, business.id, request.customers)
-        candidates = _candidates(session, business.id, service, request.staff_ids)
-        lock_staff_time(session, [member.id for member in candidates])
-        chosen = _choose(
+        chosen = _claim_staff(
             session,
             business,
             service,
             spec,
-            candidates,
+            request.staff_ids,
             start,
             end,
-            explicit=bool(request.staff_ids),
             authority=authority,
             now=now,
         )
@@ -215,17 +212,14 @@ def reschedule(
             )
             if moves:
                 check_change_cutoff(session, appointment, authority, now)
-                candidates = _candidates(session, business.id, service, changes.staff_ids)
-                lock_staff_time(session, [member.id for member in candidates])
-                chosen = _choose(
+                chosen = _claim_staff(
                     session,
                     business,
                     service,
                     spec,
-                    candidates,
+                    changes.staff_ids,
                     start,
                     end,
-                    explicit=bool(changes.staff_ids),
                     authority=authority,
                     now=now,
                     exclude=appointment.id,
@@ -444,6 +438,37 @@ def _candidates(
     if not ordered:
         raise Conflict("No staff member delivers this service.")
     return ordered
+
+
+def _claim_staff(
+    session: Session,
+    business: Business,
+    service: Service,
+    spec: ServiceSpec,
+    staff_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    authority: Authority,
+    now: datetime,
+    exclude: str | None = None,
+) -> list[StaffMember]:
+    """Lock the candidates' time, then pick who gets the appointment (see `_choose`)."""
+    candidates = _candidates(session, business.id, service, staff_ids)
+    lock_staff_time(session, [member.id for member in candidates])
+    return _choose(
+        session,
+        business,
+        service,
+        spec,
+        candidates,
+        start,
+        end,
+        explicit=bool(staff_ids),
+        authority=authority,
+        now=now,
+        exclude=exclude,
+    )
 
 
 def _choose(
