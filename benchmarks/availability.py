@@ -1,0 +1,260 @@
+"""Availability read paths, each at three depths: the engine, the service, the HTTP API.
+
+- engine: what `bookings.availability` does after its database reads (working hours
+  expanded with `bookable_time`/`working_intervals`, then `available_slots` or
+  `availability_items`), on inputs loaded once from the seeded database;
+- service: `list_slots` / `staff_availability` in this process (database reads included);
+- HTTP: the running server in another process, timed from sending the request to the
+  last byte of the response (the client does not parse the JSON inside the timing).
+
+Run alone: `.venv/bin/python benchmarks/availability.py [--repeat 15]` (SQLite only);
+`benchmarks/run.py` runs it on both databases together with the booking benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import httpx
+from harness import Backend, median_ms, server
+from seed import ZONE, ZONE_NAME, Business, seed, sqlite_url, token
+
+from openvisit.bookings.availability import (
+    MAX_BUFFER,
+    bookable_time,
+    booking_policy,
+    list_slots,
+    service_spec,
+    staff_availability,
+    staff_bookings,
+    staff_hours,
+)
+from openvisit.bookings.records import require_business
+from openvisit.clock import SystemClock
+from openvisit.scheduling.hours import working_intervals
+from openvisit.scheduling.intervals import Interval
+from openvisit.scheduling.slots import StaffWork, available_slots
+from openvisit.scheduling.staff_availability import availability_items
+from openvisit.store.db import Database
+from openvisit.store.migrate import upgrade
+from openvisit.store.models import Service, StaffMember
+
+READ_SCOPES = "Bookings.Read.All"
+SLOT_SERVICE = "visit"  # 30 minutes with 10-minute buffers: the most involved rules
+MONTH = 30
+
+
+@dataclass
+class Figure:
+    label: str
+    value: float
+    unit: str = "ms"
+    target: float | None = None  # an upper bound (ms) or a lower bound (per second)
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value >= self.target if self.unit == "/s" else self.value < self.target
+
+
+def window(first: date, days: int) -> Interval:
+    return Interval(
+        datetime.combine(first, time(0), tzinfo=ZONE),
+        datetime.combine(first + timedelta(days=days), time(0), tzinfo=ZONE),
+    )
+
+
+def engine_figures(db: Database, business: Business, repeat: int) -> list[Figure]:
+    """The engine alone on inputs loaded the way `bookings.availability` loads them."""
+    clock = SystemClock()
+    month = window(business.first_day, MONTH)
+    day = window(business.first_day + timedelta(days=1), 1)  # a Tuesday
+    with db.read() as session:
+        row = require_business(session, business.id)
+        service = session.get(Service, business.service_ids[SLOT_SERVICE])
+        if service is None:
+            raise RuntimeError("the seeded service is missing")
+        members = [session.get(StaffMember, staff_id) for staff_id in business.staff_ids]
+        spec = service_spec(service)
+        reach = Interval(month.start - MAX_BUFFER, month.end + spec.duration + MAX_BUFFER)
+        busy = staff_bookings(session, business.staff_ids, reach)
+        raw_busy = staff_bookings(session, business.staff_ids, month)
+        capacity = {
+            str(item.id): item.maximum_attendees_count
+            for item in session.query(Service).filter(Service.business_id == row.id)
+            if item.maximum_attendees_count > 1
+        }
+    staff = [member for member in members if member is not None]
+    policy = booking_policy(service, row)
+    everyone = [booking for bookings in busy.values() for booking in bookings]
+    first = staff[0]
+    first_day = [b for b in busy[first.id] if b.blocked.overlaps(day)]
+
+    def slots(members: list[StaffMember], span: Interval) -> int:
+        work = [StaffWork(m.id, bookable_time(m, row, span)) for m in members]
+        bookings = everyone if len(members) > 1 else first_day
+        return len(available_slots(spec, work, bookings, policy, now=clock.now(), window=span))
+
+    def labelled() -> int:
+        return sum(
+            len(
+                availability_items(
+                    working_intervals(staff_hours(m, row), month),
+                    raw_busy[m.id],
+                    month,
+                    capacity=capacity,
+                )
+            )
+            for m in staff
+        )
+
+    count = slots(staff, month)
+    return [
+        Figure(
+            "slots, 1 service, 20 staff x 30 days: engine",
+            median_ms(lambda: slots(staff, month), repeat),
+            target=50,
+            note=f"{count} slot starts, {len(everyone)} bookings",
+        ),
+        Figure(
+            "getStaffAvailability, 20 staff x 30 days: engine",
+            median_ms(labelled, repeat),
+            note=f"{labelled()} items",
+        ),
+        Figure(
+            "slots, 1 staff x 1 day: engine",
+            median_ms(lambda: slots([first], day), repeat * 4),
+        ),
+    ]
+
+
+def service_figures(db: Database, business: Business, repeat: int) -> list[Figure]:
+    """`list_slots` and `staff_availability` in this process: database reads included."""
+    clock = SystemClock()
+    month = window(business.first_day, MONTH)
+    day = window(business.first_day + timedelta(days=1), 1)
+    service_id = business.service_ids[SLOT_SERVICE]
+    return [
+        Figure(
+            "slots, 1 service, 20 staff x 30 days: service",
+            median_ms(lambda: list_slots(db, clock, business.id, service_id, month), repeat),
+        ),
+        Figure(
+            "getStaffAvailability, 20 staff x 30 days: service",
+            median_ms(
+                lambda: staff_availability(db, business.id, business.staff_ids, month), repeat
+            ),
+        ),
+        Figure(
+            "slots, 1 staff x 1 day: service",
+            median_ms(
+                lambda: list_slots(
+                    db, clock, business.id, service_id, day, staff_id=business.staff_ids[0]
+                ),
+                repeat * 4,
+            ),
+        ),
+    ]
+
+
+def http_figures(base: str, secret: str, business: Business, repeat: int) -> list[Figure]:
+    """The API in another process; the body is read whole but not parsed inside the timing."""
+    root = f"{base}/v1.0/solutions/bookingBusinesses/{business.id}"
+    slots_url = f"{root}/services/{business.service_ids[SLOT_SERVICE]}/availableSlots"
+    first = business.first_day
+    last = first + timedelta(days=MONTH - 1)  # `end` is an inclusive date
+    tuesday = first + timedelta(days=1)
+    month_query = {"start": first.isoformat(), "end": last.isoformat()}
+    day_query = {
+        "start": tuesday.isoformat(),
+        "end": tuesday.isoformat(),
+        "staffMemberId": business.staff_ids[0],
+    }
+    body = {
+        "staffIds": business.staff_ids,
+        "startDateTime": {"dateTime": f"{first}T00:00:00", "timeZone": ZONE_NAME},
+        "endDateTime": {
+            "dateTime": f"{first + timedelta(days=MONTH)}T00:00:00",
+            "timeZone": ZONE_NAME,
+        },
+    }
+    headers = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(headers=headers, timeout=60) as client:
+
+        def get(url: str, params: dict[str, str]) -> httpx.Response:
+            response = client.get(url, params=params)
+            response.raise_for_status()
+            return response
+
+        def post() -> httpx.Response:
+            response = client.post(f"{root}/getStaffAvailability", json=body)
+            response.raise_for_status()
+            return response
+
+        month = get(slots_url, month_query)
+        labelled = post()
+        day = get(slots_url, day_query)
+        figures = [
+            Figure(
+                "GET /healthz: HTTP (floor: client, server, framework)",
+                median_ms(lambda: client.get(f"{base}/healthz"), repeat * 4),
+            ),
+            Figure(
+                "slots, 1 service, 20 staff x 30 days: HTTP",
+                median_ms(lambda: get(slots_url, month_query), repeat),
+                target=150,
+                note=f"{len(month.json()['value'])} slots, {len(month.content) / 1e6:.1f} MB",
+            ),
+            Figure(
+                "getStaffAvailability, 20 staff x 30 days: HTTP",
+                median_ms(post, repeat),
+                note=f"{len(labelled.content) / 1e6:.2f} MB",
+            ),
+            Figure(
+                "slots, 1 staff x 1 day: HTTP",
+                median_ms(lambda: get(slots_url, day_query), repeat * 4),
+                target=5,
+                note=f"{len(day.json()['value'])} slots",
+            ),
+        ]
+    return figures
+
+
+def print_figures(title: str, figures: list[Figure]) -> None:
+    print(f"\n{title}")
+    for figure in figures:
+        target = "" if figure.target is None else f"(target < {figure.target:g} ms)"
+        state = {None: "", True: "met", False: "MISSED"}[figure.met]
+        print(
+            f"  {figure.label:<54} {figure.value:9.2f} {figure.unit:<3} {target:<20} {state:<6}"
+            f" {figure.note}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="openvisit-bench-") as folder:
+        url = sqlite_url(folder)
+        upgrade(url)
+        db = Database(url)
+        business = seed(db)
+        backend = Backend("sqlite", url, Path(folder))
+        print_figures("engine", engine_figures(db, business, args.repeat))
+        print_figures("service (SQLite)", service_figures(db, business, args.repeat))
+        secret = token(db, READ_SCOPES)
+        db.dispose()
+        with backend.fresh() as copy, server(copy, Path(folder) / "server") as served:
+            figures = http_figures(served.base, secret, business, args.repeat)
+        print_figures("HTTP (SQLite, 1 worker)", figures)
+
+
+if __name__ == "__main__":
+    main()

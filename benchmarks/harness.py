@@ -1,0 +1,248 @@
+"""Shared plumbing: timing, the server in a subprocess, fresh copies of a seeded database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from seed import POSTGRES_ADMIN_URL, POSTGRES_BENCH_DB
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+POSTGRES_RUN_DB = f"{POSTGRES_BENCH_DB}_run"
+
+
+def median_ms(run: Callable[[], object], repeat: int, *, warmup: int = 2) -> float:
+    """Median wall time of `repeat` runs, after `warmup` runs (a long-running server is warm)."""
+    for _ in range(warmup):
+        run()
+    samples = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - began) * 1000)
+    return statistics.median(samples)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A seeded database: `url` is the pristine copy, `fresh()` hands out working copies."""
+
+    name: str  # "sqlite" or "postgresql"
+    url: str
+    folder: Path
+
+    @contextmanager
+    def fresh(self) -> Iterator[str]:
+        """A working copy of the seeded database, so every run starts from the same data."""
+        if self.name == "sqlite":
+            source = Path(self.url.removeprefix("sqlite:///"))
+            run = self.folder / "run"
+            shutil.rmtree(run, ignore_errors=True)
+            run.mkdir()
+            for suffix in ("", "-wal", "-shm"):  # WAL mode: recent commits may sit in -wal
+                if Path(f"{source}{suffix}").exists():
+                    shutil.copyfile(f"{source}{suffix}", run / f"{source.name}{suffix}")
+            yield f"sqlite:///{run / source.name}"
+            shutil.rmtree(run, ignore_errors=True)
+            return
+        _drop_run_database()
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(
+                f'CREATE DATABASE "{POSTGRES_RUN_DB}" TEMPLATE "{POSTGRES_BENCH_DB}"'
+            )
+        try:
+            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{POSTGRES_RUN_DB}"
+        finally:
+            _drop_run_database()
+
+
+def _drop_run_database() -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_RUN_DB}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:PORT
+    pid: int
+
+
+@contextmanager
+def server(url: str, data_dir: Path, *, workers: int = 1) -> Iterator[Served]:
+    """The real server in a subprocess on `url`; yields its base URL.
+
+    One worker: `openvisit serve`, as shipped. Two: uvicorn's own process manager over
+    the same app factory (`uvicorn --factory openvisit.app:create_app --workers 2`).
+    Logging stays as shipped (INFO, with uvicorn's access log) and goes to a file.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPENVISIT_DATA_DIR": str(data_dir),
+        "OPENVISIT_DATABASE_URL": url,
+        "OPENVISIT_SECRET_KEY": secrets.token_urlsafe(48),
+        "OPENVISIT_PORT": str(port),
+    }
+    if workers == 1:
+        command = [str(BIN / "openvisit"), "serve", "--port", str(port)]
+    else:
+        command = [
+            str(BIN / "uvicorn"),
+            "--factory",
+            "openvisit.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-proxy-headers",
+        ]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / f"server-{port}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our own executables
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(log_path, process, workers)
+        yield Served(base, process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_ready(log: Path, process: subprocess.Popen[bytes], workers: int) -> None:
+    """Wait until every worker has logged that its application started."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
+        if log.read_text(errors="replace").count("Application startup complete") >= workers:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not start within 60 s; see {log}")
+
+
+def cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """User plus system CPU seconds of each process that still exists."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command line) of every process."""
+    rows = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rpartition(")")[2].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        rows.append((int(entry.name), int(stat[1]), command))
+    return rows
+
+
+def process_tree(root: int) -> set[int]:
+    """`root` and all its descendants (uvicorn's workers)."""
+    rows = _processes()
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent, _command in rows:
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return tree
+
+
+def postgres_backends(database: str) -> set[int]:
+    """PostgreSQL backend processes serving `database` (their title names it)."""
+    return {pid for pid, _parent, command in _processes() if f" {database} " in command}
+
+
+class CpuMeter:
+    """CPU seconds used by the server's processes (and PostgreSQL's backends) over a run."""
+
+    def __init__(self, server_pid: int, database: str | None) -> None:
+        self.server_pid, self.database = server_pid, database
+        self.server = 0.0
+        self.postgres = 0.0
+        self.machine_busy = 0.0  # CPU seconds every process on the machine used
+        self.machine_idle = 0.0
+
+    def _pids(self) -> tuple[set[int], set[int]]:
+        backends = postgres_backends(self.database) if self.database else set()
+        return process_tree(self.server_pid), backends
+
+    def __enter__(self) -> CpuMeter:
+        server, backends = self._pids()
+        self._before = cpu_seconds(server | backends)
+        self._machine = _machine_cpu()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        server, backends = self._pids()
+        after = cpu_seconds(server | backends)
+        busy, idle = _machine_cpu()
+        self.machine_busy, self.machine_idle = busy - self._machine[0], idle - self._machine[1]
+        used = {pid: after[pid] - self._before.get(pid, 0.0) for pid in after}
+        self.server = sum(used.get(pid, 0.0) for pid in server)
+        self.postgres = sum(used.get(pid, 0.0) for pid in backends)
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / tick, idle / tick
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "n/a"
