@@ -218,6 +218,8 @@ class StaffHold(Base):
     """
 
     __tablename__ = "staff_holds"
+    # Busy-time reads ask "this staff member, this range": lead with the staff id.
+    __table_args__ = (Index("ix_staff_holds_staff_start", "staff_id", "blocked_start"),)
 
     appointment_id: Mapped[str] = mapped_column(
         String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True
