@@ -42,10 +42,19 @@ DEFAULT_POLICY = BookingPolicy()
 MAX_BUFFER = timedelta(days=1)
 
 
+def business_zone_name(business: Business) -> str:
+    """The business's zone name: bookingPageSettings.businessTimeZone, else UTC."""
+    return str((business.booking_page_settings or {}).get("businessTimeZone") or "UTC")
+
+
 def business_zone(business: Business) -> ZoneInfo:
-    """The business's zone: bookingPageSettings.businessTimeZone, else UTC."""
-    name = (business.booking_page_settings or {}).get("businessTimeZone")
-    return resolve_zone(name) if name else ZoneInfo("UTC")
+    return resolve_zone(business_zone_name(business))
+
+
+def time_zone_of(db: Database, business_id: str) -> str:
+    """The name of the zone a business's dates are read in (for callers naming none)."""
+    with db.read() as session:
+        return business_zone_name(require_business(session, business_id))
 
 
 def weekly_ranges(hours: Iterable[Mapping[str, Any]]) -> dict[int, list[TimeRange]]:

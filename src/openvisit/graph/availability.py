@@ -6,7 +6,7 @@ same conventions: `start`/`end` are dates (read in the caller's `timeZone`) or d
 with an offset, and every slot lists its free staff members and seats.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,8 +14,7 @@ from pydantic import Field, model_validator
 
 from openvisit.auth import scopes
 from openvisit.auth.tokens import Principal
-from openvisit.bookings.availability import list_slots, staff_availability
-from openvisit.bookings.businesses import get_business
+from openvisit.bookings.availability import list_slots, staff_availability, time_zone_of
 from openvisit.bookings.timezones import UnknownTimeZone, resolve_zone
 from openvisit.errors import InvalidInput
 from openvisit.graph.deps import RuntimeDep, require_scope
@@ -94,7 +93,7 @@ def available_slots(
     staff_member_id: Annotated[str | None, Query(alias="staffMemberId", max_length=255)] = None,
 ) -> Any:
     """Bookable slots of a service (OpenVisit extension), in the caller's time zone."""
-    zone_name = time_zone or _business_zone_name(runtime, business_id)
+    zone_name = time_zone or time_zone_of(runtime.db, business_id)
     try:
         zone = resolve_zone(zone_name)
     except UnknownTimeZone as error:
@@ -139,12 +138,7 @@ def available_slots(
     }
 
 
-def _business_zone_name(runtime: Any, business_id: str) -> str:
-    settings = get_business(runtime.db, business_id).booking_page_settings or {}
-    return str(settings.get("businessTimeZone") or "UTC")
-
-
-def _bound(text: str, name: str, zone: Any, *, end: bool) -> datetime:
+def _bound(text: str, name: str, zone: tzinfo, *, end: bool) -> datetime:
     """A date means local midnight in `zone` (the day after, for an inclusive end)."""
     try:
         day = date.fromisoformat(text.strip())
