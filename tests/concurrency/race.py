@@ -2,9 +2,9 @@
 
 - `fire` sends REQUESTS identical POSTs concurrently (one connection each) and tallies the
   answers.
-- `CheckGate` holds the race window open: it wraps the availability read of the booking
-  transaction so the first two transactions to check wait, briefly, for each other before
-  either writes. Without the guard that is a race by construction; with it the second
+- `CheckGate` holds the race window open: it wraps the availability read inside the
+  booking's write transaction so the first two transactions to check wait, briefly, for
+  each other before either writes. Without the guard that is a race by construction; with it the second
   check cannot happen while the first transaction is open, so the gate just times out.
 - `guard_disabled` is the test-only switch (`openvisit.store.locking.guard`) turned off
   for one block and always turned back on.
@@ -23,9 +23,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from openvisit.bookings.appointments import ACTIVE
-from openvisit.store.db import Database
+from openvisit.store.db import Database, in_write_transaction
 from openvisit.store.locking import guard
 from openvisit.store.models import Appointment, StaffHold
 
@@ -88,8 +89,13 @@ class CheckGate:
     def met(self) -> bool:
         return self._second.is_set()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        result = self._read(*args, **kwargs)  # the check has read; nothing is written yet
+    def __call__(self, session: Session, *args: Any, **kwargs: Any) -> Any:
+        result = self._read(session, *args, **kwargs)
+        if not in_write_transaction(session):
+            # SQLite drafts a booking in a plain read before it takes the write lock;
+            # only the check made inside the write transaction decides.
+            return result
+        # The deciding check has read; nothing is written yet.
         with self._lock:
             if self._closed:
                 return result

@@ -1,4 +1,4 @@
-"""Reads over appointments: the OData list, calendarView, and a new booking's defaults.
+"""Reads over appointments: the OData list, calendarView.
 
 Cancelled appointments stay in the table for history (GET by id still finds them, and
 PATCH or cancel on them answers 409), but the list and calendarView show booked ones
@@ -8,8 +8,6 @@ that lists the calendar never sees it, and its time shows as free again.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from openvisit.bookings.appointments import ACTIVE
@@ -18,7 +16,7 @@ from openvisit.listing import ListQuery, Page
 from openvisit.scheduling.intervals import Interval
 from openvisit.store.db import Database
 from openvisit.store.listing import fetch_page
-from openvisit.store.models import Appointment, Service
+from openvisit.store.models import Appointment
 
 # API property -> column, for $filter and $orderby. The `/dateTime` paths are the
 # complex-property spelling Graph clients use for dateTimeTimeZone values.
@@ -62,16 +60,3 @@ def list_appointments(
             default_order=[Appointment.start_date_time, Appointment.id],
             page_size=page_size,
         )
-
-
-def service_defaults(db: Database, business_id: str, service_id: str) -> dict[str, Any]:
-    """What a new appointment inherits from its service, in camelCase (empty if unknown).
-
-    An unknown service is not an error here: booking refuses it with the proper message.
-    """
-    with db.read() as session:
-        business = require_business(session, business_id)
-        service = session.get(Service, service_id)
-        if service is None or service.business_id != business.id:
-            return {}
-        return {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}

@@ -98,6 +98,21 @@ def book(
         raise Conflict("The time is already booked for that staff member.") from error
 
 
+@dataclass(frozen=True)
+class _Draft:
+    """A booking decided but not yet written: who, when, and what the row will hold."""
+
+    business_id: str
+    service: Service
+    spec: ServiceSpec
+    start: datetime
+    end: datetime
+    staff: tuple[StaffMember, ...]
+    customers: list[dict[str, Any]]
+    customer_time_zone: str | None
+    details: dict[str, Any]
+
+
 def _book(
     db: Database,
     clock: Clock,
@@ -108,70 +123,144 @@ def _book(
     fingerprint: str,
 ) -> Appointment:
     now = clock.now()
+
+    def prepare(session: Session) -> _Draft | Appointment:
+        return _prepare(session, business_id, request, authority, now, idempotency_key, fingerprint)
+
+    draft: _Draft | None = None
+    if db.is_sqlite:
+        # SQLite has one write lock for the whole file, so every booking waits on every
+        # other one: decide outside it (a read sees one consistent snapshot), then hold
+        # it only to re-check the chosen staff's time and insert. PostgreSQL locks per
+        # staff member, so it decides under that lock in one transaction instead.
+        with db.read() as session:
+            prepared = prepare(session)
+        if isinstance(prepared, Appointment):
+            return prepared
+        draft = prepared
     with db.write() as session:
-        business = require_business(session, business_id)
-        if idempotency_key is not None:
-            earlier = _replay(session, business.id, idempotency_key, fingerprint)
-            if earlier is not None:
-                return earlier
-        service = _service(session, business.id, request.service_id)
-        spec, start, end = _shape(service, request)
-        check_answers(service, request.customers)
-        customers = _customers(session, business.id, request.customers)
-        chosen = _claim_staff(
-            session,
-            business,
-            service,
-            spec,
-            request.staff_ids,
-            start,
-            end,
-            authority=authority,
-            now=now,
-        )
-        appointment = Appointment(
-            id=str(uuid.uuid4()),
-            business_id=business.id,
-            display_name=service.display_name,
-            service_id=service.id,
-            start_date_time=start,
-            end_date_time=end,
-            pre_buffer_seconds=int(spec.pre_buffer.total_seconds()),
-            post_buffer_seconds=int(spec.post_buffer.total_seconds()),
-            blocked_start=start - spec.pre_buffer,
-            blocked_end=end + spec.post_buffer,
-            staff_member_ids=[member.id for member in chosen],
-            customers=customers,
-            customer_time_zone=request.customer_time_zone,
-            seats=_seats(spec, customers),
-            maximum_attendees_count=spec.capacity,
-            details=dict(request.details),
-            status=ACTIVE,
-            created_date_time=now,
-            last_updated_date_time=now,
-        )
-        session.add(appointment)
-        _hold(session, appointment, spec)
-        if idempotency_key is not None:
-            session.add(
-                IdempotencyKey(
-                    business_id=business.id,
-                    key=idempotency_key,
-                    request_hash=fingerprint,
-                    appointment_id=appointment.id,
-                    created_date_time=now,
-                )
+        if draft is None or not _still_free(session, draft, now):
+            prepared = prepare(session)
+            if isinstance(prepared, Appointment):
+                return prepared
+            draft = prepared
+        return _insert(session, draft, authority, now, idempotency_key, fingerprint)
+
+
+def _prepare(
+    session: Session,
+    business_id: str,
+    request: AppointmentRequest,
+    authority: Authority,
+    now: datetime,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> _Draft | Appointment:
+    """Check the request and choose its staff; the earlier appointment if it is a replay."""
+    business = require_business(session, business_id)
+    if idempotency_key is not None:
+        earlier = _replay(session, business.id, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
+    service = _service(session, business.id, request.service_id)
+    spec, start, end = _shape(service, request)
+    check_answers(service, request.customers)
+    customers = _customers(session, business.id, request.customers)
+    chosen = _claim_staff(
+        session,
+        business,
+        service,
+        spec,
+        request.staff_ids,
+        start,
+        end,
+        authority=authority,
+        now=now,
+    )
+    inherited = {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}
+    return _Draft(
+        business_id=business.id,
+        service=service,
+        spec=spec,
+        start=start,
+        end=end,
+        staff=tuple(chosen),
+        customers=customers,
+        customer_time_zone=request.customer_time_zone,
+        details={**inherited, **request.details},
+    )
+
+
+def _still_free(session: Session, draft: _Draft, now: datetime) -> bool:
+    """Whether the drafted staff are still free, read under the write lock.
+
+    Only the overlap rule can have changed since the draft: hours, policy and answers
+    do not depend on other bookings. Bookings that can collide are exactly those whose
+    buffered range meets this one's.
+    """
+    spec, start, end = draft.spec, draft.start, draft.end
+    staff_ids = [member.id for member in draft.staff]
+    busy = staff_bookings(
+        session, staff_ids, Interval(start - spec.pre_buffer, end + spec.post_buffer)
+    )
+    return all(
+        refusal(spec, start, end, busy[staff_id], working=None, policy=None, now=now) is None
+        for staff_id in staff_ids
+    )
+
+
+def _insert(
+    session: Session,
+    draft: _Draft,
+    authority: Authority,
+    now: datetime,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> Appointment:
+    spec, start, end = draft.spec, draft.start, draft.end
+    appointment = Appointment(
+        id=str(uuid.uuid4()),
+        business_id=draft.business_id,
+        display_name=draft.service.display_name,
+        service_id=draft.service.id,
+        start_date_time=start,
+        end_date_time=end,
+        pre_buffer_seconds=int(spec.pre_buffer.total_seconds()),
+        post_buffer_seconds=int(spec.post_buffer.total_seconds()),
+        blocked_start=start - spec.pre_buffer,
+        blocked_end=end + spec.post_buffer,
+        staff_member_ids=[member.id for member in draft.staff],
+        customers=draft.customers,
+        customer_time_zone=draft.customer_time_zone,
+        seats=_seats(spec, draft.customers),
+        maximum_attendees_count=spec.capacity,
+        details=draft.details,
+        status=ACTIVE,
+        created_date_time=now,
+        last_updated_date_time=now,
+    )
+    session.add(appointment)
+    _hold(session, appointment, spec)
+    if idempotency_key is not None:
+        session.add(
+            IdempotencyKey(
+                business_id=draft.business_id,
+                key=idempotency_key,
+                request_hash=fingerprint,
+                appointment_id=appointment.id,
+                created_date_time=now,
             )
-        audit.record(
-            session,
-            "openvisit.appointment.booked",
-            actor=authority.actor,
-            subject=appointment.id,
-            at=now,
-            data={"businessId": business.id, "staff": appointment.staff_member_ids},
         )
-        session.flush()
-        return appointment
+    audit.record(
+        session,
+        "openvisit.appointment.booked",
+        actor=authority.actor,
+        subject=appointment.id,
+        at=now,
+        data={"businessId": draft.business_id, "staff": appointment.staff_member_ids},
+    )
+    session.flush()
+    return appointment
 
 
 def reschedule(

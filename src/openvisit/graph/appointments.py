@@ -93,7 +93,7 @@ Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
 Writer = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_APPOINTMENT_READWRITE))]
 
 
-def _appointment_key(appointment_id: str) -> str:
+async def _appointment_key(appointment_id: str) -> str:
     # U+0000 names nothing, and PostgreSQL refuses to even look it up.
     if "\x00" in appointment_id:
         raise NotFound(f"The appointment '{appointment_id}' does not exist.")
@@ -179,10 +179,9 @@ def required_service_id(body: BookingAppointmentBody) -> str:
     return body.service_id
 
 
-def new_request(
-    body: BookingAppointmentBody, service_id: str, inherited: dict[str, Any]
-) -> AppointmentRequest:
-    """A create body as the booking service's request; `inherited` are service defaults."""
+def new_request(body: BookingAppointmentBody) -> AppointmentRequest:
+    """A create body as the booking service's request (it adds the service's defaults)."""
+    service_id = required_service_id(body)
     _refuse_nulls(body)
     start = body.start_date_time or body.start
     if start is None:
@@ -200,7 +199,7 @@ def new_request(
         customer_time_zone=body.customer_time_zone,
         pre_buffer=body.pre_buffer,
         post_buffer=body.post_buffer,
-        details={**inherited, **details},
+        details=details,
     )
 
 
@@ -370,13 +369,11 @@ def create_appointment(
     caller: Writer,
 ) -> Any:
     """Book an appointment (idempotent under Idempotency-Key or client-request-id)."""
-    service_id = required_service_id(body)
-    inherited = appointment_queries.service_defaults(runtime.db, business_id, service_id)
     appointment = appointments.book(
         runtime.db,
         runtime.clock,
         business_id,
-        new_request(body, service_id, inherited),
+        new_request(body),
         authority=authority(caller),
         idempotency_key=idempotency_key(request),
         fingerprint=fingerprint(body),

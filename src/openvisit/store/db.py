@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openvisit.store.locking import guard
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+WRITES = "openvisit.writes"  # Session.info key set on sessions from Database.write()
 
 
 class Database:
@@ -26,7 +27,7 @@ class Database:
         self.engine = self._create_engine(url, echo=echo)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._write_sessions = sessionmaker(writer, expire_on_commit=False)
+        self._write_sessions = sessionmaker(writer, expire_on_commit=False, info={WRITES: True})
 
     def _create_engine(self, url: str, *, echo: bool) -> Engine:
         if not self.is_sqlite:
@@ -61,6 +62,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def in_write_transaction(session: Session) -> bool:
+    """Whether `session` came from `Database.write()` (a read sees no lock held)."""
+    return bool(session.info.get(WRITES))
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
