@@ -1,8 +1,9 @@
 """The database handle: engine, sessions and the two kinds of transaction services use.
 
 Services own transactions (`with db.write() as session:`); transports never commit.
-On SQLite a write transaction starts with BEGIN IMMEDIATE so writers queue on the file
-lock instead of failing later on upgrade, which is what serializes bookings there.
+On SQLite a write transaction starts with BEGIN IMMEDIATE so writers take the file lock
+before they read instead of failing later on upgrade, which is what serializes bookings
+there; the server's own writers first line up in a `WriterQueue` (store/writer_queue.py).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from openvisit.store.locking import guard
+from openvisit.store.writer_queue import WriterQueue, lock_path_for
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITES = "openvisit.writes"  # Session.info key set on sessions from Database.write()
@@ -28,6 +30,9 @@ class Database:
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._write_sessions = sessionmaker(writer, expire_on_commit=False, info={WRITES: True})
+        self._writers = (
+            WriterQueue(lock_path_for(make_url(url).database)) if self.is_sqlite else None
+        )
 
     def _create_engine(self, url: str, *, echo: bool) -> Engine:
         if not self.is_sqlite:
@@ -42,7 +47,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        with self._write_sessions() as session, session.begin():
+        if self._writers is None:
+            with self._write_sessions() as session, session.begin():
+                yield session
+            return
+        with self._writers.turn(), self._write_sessions() as session, session.begin():
             yield session
 
     @contextmanager
@@ -62,6 +71,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
 
 
 def in_write_transaction(session: Session) -> bool:
