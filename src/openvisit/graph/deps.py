@@ -19,7 +19,8 @@ _bearer = HTTPBearer(
 )
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain-def dependency on the thread pool, a needless hop here.
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -10,7 +10,8 @@ from openvisit.auth.sessions import SESSION_COOKIE, SignedIn, signed_in_user
 from openvisit.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain-def dependency on the thread pool, a needless hop here.
     runtime: Runtime = request.app.state.runtime
     return runtime
 
