@@ -2,6 +2,11 @@
 
 A token carries 256 bits of randomness, so a fast digest is enough: there is nothing to
 brute-force, and verifying a request must not cost an argon2 round.
+
+A verified token is remembered for TOKEN_CACHE_SECONDS (by the injected clock), so a
+busy client does not cost a database read on every request. Revoking a token forgets it
+at once in the process that revoked it; elsewhere (a running server when the CLI
+revokes, another worker) the token stops working within TOKEN_CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -25,6 +31,9 @@ from openvisit.store.models import ApiToken, StaffUser
 TOKEN_PREFIX = "ovt_"  # noqa: S105 - a public marker, not a secret
 # Touching last_used on every request would turn reads into writes; once a minute is plenty.
 LAST_USED_GRANULARITY_SECONDS = 60
+TOKEN_CACHE_SECONDS = 5
+# Enough for every token a deployment hands out; past it the cache starts over.
+TOKEN_CACHE_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,40 @@ class TokenInfo:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# Per database: token digest -> (principal, when it was read from the database).
+_verified: weakref.WeakKeyDictionary[Database, dict[str, tuple[Principal, datetime]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def cached_principal(db: Database, clock: Clock, secret: str) -> Principal | None:
+    """The principal of a token verified less than TOKEN_CACHE_SECONDS ago, else None.
+
+    Touches no database, so the API calls it on the event loop before going to a thread.
+    """
+    entry = _verified.get(db, {}).get(_digest(secret))
+    if entry is None:
+        return None
+    principal, read_at = entry
+    if clock.now() - read_at >= timedelta(seconds=TOKEN_CACHE_SECONDS):
+        return None
+    return principal
+
+
+def _remember(db: Database, digest: str, principal: Principal, now: datetime) -> None:
+    entries = _verified.setdefault(db, {})
+    if len(entries) >= TOKEN_CACHE_ENTRIES:
+        entries.clear()
+    entries[digest] = (principal, now)
+
+
+def _forget(db: Database, token_id: str) -> None:
+    entries = _verified.get(db, {})
+    for digest, (principal, _read_at) in list(entries.items()):
+        if principal.token_id == token_id:
+            entries.pop(digest, None)
 
 
 def create_token(
@@ -106,9 +149,13 @@ def create_token(
 
 def authenticate_token(db: Database, clock: Clock, secret: str) -> Principal:
     """Resolve a bearer secret to its principal, or raise Unauthenticated."""
+    cached = cached_principal(db, clock, secret)
+    if cached is not None:
+        return cached
     now = clock.now()
+    digest = _digest(secret)
     with db.read() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         if row is None or row.revoked_date_time is not None:
             raise Unauthenticated("Access token is invalid, expired or revoked.")
         principal = Principal(
@@ -125,6 +172,7 @@ def authenticate_token(db: Database, clock: Clock, secret: str) -> Principal:
             touched = session.get(ApiToken, principal.token_id)
             if touched is not None:
                 touched.last_used_date_time = now
+    _remember(db, digest, principal, now)
     return principal
 
 
@@ -156,6 +204,7 @@ def revoke_token(db: Database, clock: Clock, token_id: str, *, actor: str = "cli
             raise NotFound(f"no token {token_id}")
         if row.revoked_date_time is None:
             row.revoked_date_time = now
+            _forget(db, token_id)
             audit.record(session, "openvisit.token.revoked", actor=actor, subject=token_id, at=now)
 
 

@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from openvisit.auth.scopes import grants
-from openvisit.auth.tokens import Principal, authenticate_token
+from openvisit.auth.tokens import Principal, authenticate_token, cached_principal
 from openvisit.errors import Forbidden, Unauthenticated
 from openvisit.runtime import Runtime
 
@@ -34,6 +34,10 @@ async def get_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Access token is empty; send 'Authorization: Bearer <token>'.")
+    # A token seen in the last few seconds needs no database read, so no thread either.
+    cached = cached_principal(runtime.db, runtime.clock, credentials.credentials)
+    if cached is not None:
+        return cached
     return await run_in_threadpool(
         authenticate_token, runtime.db, runtime.clock, credentials.credentials
     )
