@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from openvisit.store.models import AuditRecord
+from openvisit.store.models import AuditRecord, table_of
 
 
 def record(
@@ -20,4 +21,9 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Add one audit row; `action` is a stable dotted name such as `openvisit.service.created`."""
-    session.add(AuditRecord(action=action, actor=actor, subject=subject, at=at, data=data or {}))
+    # A plain INSERT, not an ORM object: nothing reads the row back in the transaction,
+    # and skipping the unit of work matters on the booking path.
+    session.execute(
+        insert(table_of(AuditRecord)),
+        [{"action": action, "actor": actor, "subject": subject, "at": at, "data": data or {}}],
+    )

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from openvisit.store.models import (
     Service,
     StaffHold,
     StaffMember,
+    table_of,
 )
 
 ACTIVE = "booked"
@@ -218,49 +219,55 @@ def _insert(
     fingerprint: str,
 ) -> Appointment:
     spec, start, end = draft.spec, draft.start, draft.end
-    appointment = Appointment(
-        id=str(uuid.uuid4()),
-        business_id=draft.business_id,
-        display_name=draft.service.display_name,
-        service_id=draft.service.id,
-        start_date_time=start,
-        end_date_time=end,
-        pre_buffer_seconds=int(spec.pre_buffer.total_seconds()),
-        post_buffer_seconds=int(spec.post_buffer.total_seconds()),
-        blocked_start=start - spec.pre_buffer,
-        blocked_end=end + spec.post_buffer,
-        staff_member_ids=[member.id for member in draft.staff],
-        customers=draft.customers,
-        customer_time_zone=draft.customer_time_zone,
-        seats=_seats(spec, draft.customers),
-        maximum_attendees_count=spec.capacity,
-        details=draft.details,
-        status=ACTIVE,
-        created_date_time=now,
-        last_updated_date_time=now,
-    )
-    session.add(appointment)
-    _hold(session, appointment, spec)
+    row: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "business_id": draft.business_id,
+        "display_name": draft.service.display_name,
+        "service_id": draft.service.id,
+        "start_date_time": start,
+        "end_date_time": end,
+        "pre_buffer_seconds": int(spec.pre_buffer.total_seconds()),
+        "post_buffer_seconds": int(spec.post_buffer.total_seconds()),
+        "blocked_start": start - spec.pre_buffer,
+        "blocked_end": end + spec.post_buffer,
+        "staff_member_ids": [member.id for member in draft.staff],
+        "customers": draft.customers,
+        "customer_time_zone": draft.customer_time_zone,
+        "seats": _seats(spec, draft.customers),
+        "maximum_attendees_count": spec.capacity,
+        "details": draft.details,
+        "status": ACTIVE,
+        "cancellation_message": None,
+        "cancelled_date_time": None,
+        "created_date_time": now,
+        "last_updated_date_time": now,
+    }
+    # Plain INSERTs rather than the ORM's unit of work: on SQLite this runs while the
+    # whole database is locked for writers, so every statement's cost counts.
+    session.execute(insert(table_of(Appointment)), [row])
+    session.execute(insert(table_of(StaffHold)), _holds(row, spec))
     if idempotency_key is not None:
-        session.add(
-            IdempotencyKey(
-                business_id=draft.business_id,
-                key=idempotency_key,
-                request_hash=fingerprint,
-                appointment_id=appointment.id,
-                created_date_time=now,
-            )
+        session.execute(
+            insert(table_of(IdempotencyKey)),
+            [
+                {
+                    "business_id": draft.business_id,
+                    "key": idempotency_key,
+                    "request_hash": fingerprint,
+                    "appointment_id": row["id"],
+                    "created_date_time": now,
+                }
+            ],
         )
     audit.record(
         session,
         "openvisit.appointment.booked",
         actor=authority.actor,
-        subject=appointment.id,
+        subject=row["id"],
         at=now,
-        data={"businessId": draft.business_id, "staff": appointment.staff_member_ids},
+        data={"businessId": draft.business_id, "staff": row["staff_member_ids"]},
     )
-    session.flush()
-    return appointment
+    return Appointment(**row)
 
 
 def reschedule(
@@ -618,22 +625,36 @@ def _day_load(
 
 
 def _hold(session: Session, appointment: Appointment, spec: ServiceSpec) -> None:
-    key = (
-        group_key(spec.id, appointment.start_date_time, appointment.end_date_time)
-        if spec.capacity > 1
-        else appointment.id
+    row = {
+        column: getattr(appointment, column)
+        for column in ("id", "business_id", "start_date_time", "end_date_time")
+    }
+    row.update(
+        staff_member_ids=appointment.staff_member_ids,
+        blocked_start=appointment.blocked_start,
+        blocked_end=appointment.blocked_end,
     )
-    for staff_id in appointment.staff_member_ids:
-        session.add(
-            StaffHold(
-                appointment_id=appointment.id,
-                staff_id=staff_id,
-                business_id=appointment.business_id,
-                blocked_start=appointment.blocked_start,
-                blocked_end=appointment.blocked_end,
-                group_key=key,
-            )
-        )
+    session.execute(insert(table_of(StaffHold)), _holds(row, spec))
+
+
+def _holds(appointment: Mapping[str, Any], spec: ServiceSpec) -> list[dict[str, Any]]:
+    """One staff_holds row per staff member of an appointment (given as column values)."""
+    key = (
+        group_key(spec.id, appointment["start_date_time"], appointment["end_date_time"])
+        if spec.capacity > 1
+        else appointment["id"]
+    )
+    return [
+        {
+            "appointment_id": appointment["id"],
+            "staff_id": staff_id,
+            "business_id": appointment["business_id"],
+            "blocked_start": appointment["blocked_start"],
+            "blocked_end": appointment["blocked_end"],
+            "group_key": key,
+        }
+        for staff_id in appointment["staff_member_ids"]
+    ]
 
 
 def _release(session: Session, appointment_id: str) -> None:

@@ -369,14 +369,15 @@ def create_appointment(
     caller: Writer,
 ) -> Any:
     """Book an appointment (idempotent under Idempotency-Key or client-request-id)."""
+    key = idempotency_key(request)
     appointment = appointments.book(
         runtime.db,
         runtime.clock,
         business_id,
         new_request(body),
         authority=authority(caller),
-        idempotency_key=idempotency_key(request),
-        fingerprint=fingerprint(body),
+        idempotency_key=key,
+        fingerprint=fingerprint(body) if key is not None else "",
     )
     return _entity(request, business_id, appointment)
 
