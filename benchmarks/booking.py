@@ -13,7 +13,8 @@ connection per client), because a general-purpose client would take a good share
 two cores away from the server; its CPU use is reported. Afterwards the database is
 asked for overlapping holds of one staff member (double bookings, which must be 0).
 
-Run alone: `.venv/bin/python benchmarks/booking.py` (SQLite, 1 and 2 workers);
+Run alone: `.venv/bin/python benchmarks/booking.py [--backends sqlite postgresql]
+[--workers 1 2]` (default SQLite, 1 and 2 workers);
 `benchmarks/run.py` runs it on both databases.
 """
 
@@ -32,7 +33,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from harness import POSTGRES_RUN_DB, Backend, CpuMeter, percentile, server
-from seed import SEED, ZONE, Business, double_bookings, seed, sqlite_url, token
+from seed import (
+    SEED,
+    ZONE,
+    Business,
+    create_postgres,
+    double_bookings,
+    drop_postgres,
+    seed,
+    sqlite_url,
+    token,
+)
 
 from openvisit.bookings.availability import list_slots
 from openvisit.clock import SystemClock
@@ -283,18 +294,29 @@ def describe(outcome: Outcome) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--backends", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"]
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="openvisit-bench-") as folder:
-        url = sqlite_url(folder)
-        upgrade(url)
-        db = Database(url)
-        business = seed(db)
-        secret = token(db, WRITE_SCOPES)
-        db.dispose()
-        backend = Backend("sqlite", url, Path(folder))
-        for workers in args.workers:
-            outcome = run(backend, business, secret, workers)
-            print(f"booking, SQLite, {workers} worker(s): {describe(outcome)}")
+        for name in args.backends:
+            if name == "sqlite":
+                url = sqlite_url(folder)
+                upgrade(url)
+            else:
+                url = create_postgres()
+            db = Database(url)
+            business = seed(db)
+            secret = token(db, WRITE_SCOPES)
+            db.dispose()
+            backend = Backend(name, url, Path(folder))
+            try:
+                for workers in args.workers:
+                    outcome = run(backend, business, secret, workers)
+                    print(f"booking, {name}, {workers} worker(s): {describe(outcome)}")
+            finally:
+                if name == "postgresql":
+                    drop_postgres()
 
 
 if __name__ == "__main__":
