@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from openvisit.store.locking import guard
+from openvisit.store.locking import LOCK_TIMEOUT_MS, Busy, guard, is_lock_timeout
 from openvisit.store.writer_queue import WriterQueue, lock_path_for
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -36,7 +37,17 @@ class Database:
 
     def _create_engine(self, url: str, *, echo: bool) -> Engine:
         if not self.is_sqlite:
-            return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            return create_engine(
+                url,
+                echo=echo,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=20,
+                # No request should wait long for a row or advisory lock: past this it
+                # gets a retryable 503 (see `write`). Set once per connection, so the
+                # booking path does not spend a round trip on SET LOCAL.
+                connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+            )
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15}
         )
@@ -48,8 +59,13 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
         if self._writers is None:
-            with self._write_sessions() as session, session.begin():
-                yield session
+            try:
+                with self._write_sessions() as session, session.begin():
+                    yield session
+            except OperationalError as error:
+                if is_lock_timeout(error):
+                    raise Busy("The calendar is busy; retry the request in a moment.") from error
+                raise
             return
         with self._writers.turn(), self._write_sessions() as session, session.begin():
             yield session

@@ -4,9 +4,10 @@ Call `lock_staff_time` once per booking transaction, after loading what the requ
 names and before checking availability, so the check and the insert see the same world.
 
 - PostgreSQL: transaction-scoped advisory locks, one per staff member, taken in sorted
-  order so two transactions never wait on each other in a cycle; a short lock_timeout
-  turns a pile-up into a retryable "busy" answer. The exclusion constraint on
-  staff_holds is the backstop should any path forget to lock.
+  order so two transactions never wait on each other in a cycle, all in one statement;
+  the connection's lock_timeout (store/db.py) turns a pile-up into a retryable "busy"
+  answer. The exclusion constraint on staff_holds is the backstop should any path
+  forget to lock.
 - SQLite: `Database.write()` began with BEGIN IMMEDIATE, so this transaction already
   holds the only write lock there is.
 """
@@ -15,13 +16,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.types import String
 
 from openvisit.errors import DomainError
 
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT_MS = 5_000
+# PostgreSQL's SQLSTATE for "lock_timeout expired" (lock_not_available).
+LOCK_NOT_AVAILABLE = "55P03"
+
+# One round trip for any number of staff. The ORDER BY sits in a subquery, which
+# PostgreSQL never flattens, so the outer select takes the locks in sorted order.
+_LOCK_STAFF = text(
+    """
+    SELECT pg_advisory_xact_lock(hashtextextended(staff_id, 0))
+    FROM (
+        SELECT DISTINCT staff_id FROM unnest(:staff_ids) AS staff_id ORDER BY staff_id
+    ) AS sorted_staff
+    """
+).bindparams(bindparam("staff_ids", type_=ARRAY(String)))
 
 
 class Busy(DomainError):
@@ -34,8 +50,9 @@ class Busy(DomainError):
 class _Guard:
     """Test-only switch: the concurrency control tests turn the lock off to prove the race.
 
-    Off, `lock_staff_time` takes no advisory locks and `Database.write()` begins SQLite
-    transactions DEFERRED instead of IMMEDIATE (store/db.py). Nothing else reads it.
+    Off, `lock_staff_time` takes no advisory locks, and `Database.write()` begins SQLite
+    transactions DEFERRED instead of IMMEDIATE without queueing writers (store/db.py,
+    store/writer_queue.py). Nothing else reads it.
     """
 
     enabled = True
@@ -48,9 +65,10 @@ def lock_staff_time(session: Session, staff_ids: Iterable[str]) -> None:
     """Serialize this transaction with every other one touching these staff members."""
     if not guard.enabled or session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-    try:
-        for staff_id in sorted(set(staff_ids)):
-            session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(staff_id, 0))))
-    except OperationalError as error:  # lock_timeout expired
-        raise Busy("The calendar is busy; retry the request in a moment.") from error
+    wanted = sorted(set(staff_ids))
+    if wanted:
+        session.execute(_LOCK_STAFF, {"staff_ids": wanted}).all()
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
