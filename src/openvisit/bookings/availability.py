@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.records import require_business
@@ -114,6 +114,30 @@ def service_spec(service: Service) -> ServiceSpec:
     )
 
 
+# Only the seven columns the engine reads: loading whole appointments (JSON customers
+# and details) cost several times the engine's own time for a month of 20 staff. Built
+# once with bound parameters: every booking runs this twice, and building and keying a
+# new statement each time cost more than running it.
+_BUSY = (
+    select(
+        StaffHold.staff_id,
+        Appointment.service_id,
+        Appointment.start_date_time,
+        Appointment.end_date_time,
+        Appointment.pre_buffer_seconds,
+        Appointment.post_buffer_seconds,
+        Appointment.seats,
+    )
+    .join(Appointment, Appointment.id == StaffHold.appointment_id)
+    .where(
+        StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
+        StaffHold.blocked_start < bindparam("window_end"),
+        StaffHold.blocked_end > bindparam("window_start"),
+    )
+)
+_BUSY_EXCLUDING = _BUSY.where(StaffHold.appointment_id != bindparam("exclude"))
+
+
 def staff_bookings(
     session: Session, staff_ids: Sequence[str], window: Interval, *, exclude: str | None = None
 ) -> dict[str, list[Booking]]:
@@ -121,26 +145,11 @@ def staff_bookings(
 
     One query for any number of staff members and days.
     """
-    # Only the seven columns the engine reads: loading whole appointments (JSON customers
-    # and details) cost several times the engine's own time for a month of 20 staff.
-    rows = session.execute(
-        select(
-            StaffHold.staff_id,
-            Appointment.service_id,
-            Appointment.start_date_time,
-            Appointment.end_date_time,
-            Appointment.pre_buffer_seconds,
-            Appointment.post_buffer_seconds,
-            Appointment.seats,
-        )
-        .join(Appointment, Appointment.id == StaffHold.appointment_id)
-        .where(
-            StaffHold.staff_id.in_(staff_ids),
-            StaffHold.blocked_start < window.end,
-            StaffHold.blocked_end > window.start,
-            *([StaffHold.appointment_id != exclude] if exclude else []),
-        )
-    ).all()
+    params = {"staff_ids": list(staff_ids), "window_start": window.start, "window_end": window.end}
+    if exclude:
+        rows = session.execute(_BUSY_EXCLUDING, {**params, "exclude": exclude}).all()
+    else:
+        rows = session.execute(_BUSY, params).all()
     busy: dict[str, list[Booking]] = {staff_id: [] for staff_id in staff_ids}
     for staff_id, service_id, start, end, pre, post, seats in rows:
         busy[staff_id].append(
