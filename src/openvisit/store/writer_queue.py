@@ -11,6 +11,11 @@ exclusive `flock` on a file next to the database, which the kernel grants to the
 waiter the moment the holder lets go, and releases by itself if a process dies.
 Writers outside the server (the CLI) still meet SQLite's busy handler, which stays the
 backstop.
+
+A thread waiting behind another thread of its process gives up after WAIT_SECONDS with a
+retryable 503. The wait for another process's turn has no limit of its own (a blocking
+flock cannot time out); it lasts as long as that process's write transaction, and ends
+at once if the process dies.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 
 from openvisit.store.locking import Busy, guard
 
-# As long as SQLite's own busy timeout: a writer that waits longer gets a retryable 503.
+# As long as SQLite's own busy timeout: a thread that waits longer gets a retryable 503.
 WAIT_SECONDS = 15.0
 
 
