@@ -102,11 +102,37 @@ def test_slot_listing_costs_the_same_statements_for_any_staff_and_span(runtime, 
     assert len([s for s in one_day if s.lstrip().upper().startswith("SELECT")]) == len(queries)
 
 
+def test_dates_in_the_business_zone_cost_no_extra_read(runtime, clinic):
+    """A caller naming no zone gets the window built from the business's, in one read."""
+    asked: list[str] = []
+
+    def window_in(zone_name: str) -> Interval:
+        asked.append(zone_name)
+        return TUESDAY
+
+    with count_statements(runtime.db) as by_zone:
+        by_zone_slots, _names = list_slots(
+            runtime.db, runtime.clock, clinic["business"], clinic["visit"], window_in
+        )
+    with count_statements(runtime.db) as direct:
+        direct_slots, _names = list_slots(
+            runtime.db, runtime.clock, clinic["business"], clinic["visit"], TUESDAY
+        )
+
+    assert asked == ["America/New_York"]
+    assert by_zone_slots == direct_slots
+    assert len(by_zone) == len(direct)
+
+
 def test_windows_are_bounded_and_unknowns_reported(runtime, clinic):
     year = Interval(TUESDAY.start, TUESDAY.start + timedelta(days=365))
 
     with pytest.raises(InvalidInput, match="at most"):
         list_slots(runtime.db, runtime.clock, clinic["business"], clinic["visit"], year)
+    with pytest.raises(InvalidInput, match="at most"):
+        list_slots(
+            runtime.db, runtime.clock, clinic["business"], clinic["visit"], lambda _zone: year
+        )
     with pytest.raises(NotFound):
         list_slots(runtime.db, runtime.clock, clinic["business"], "nope", TUESDAY)
     with pytest.raises(NotFound):

@@ -6,7 +6,7 @@ translation between the two, shared by slot listing and booking.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,12 +49,6 @@ def business_zone_name(business: Business) -> str:
 
 def business_zone(business: Business) -> ZoneInfo:
     return resolve_zone(business_zone_name(business))
-
-
-def time_zone_of(db: Database, business_id: str) -> str:
-    """The name of the zone a business's dates are read in (for callers naming none)."""
-    with db.read() as session:
-        return business_zone_name(require_business(session, business_id))
 
 
 def weekly_ranges(hours: Iterable[Mapping[str, Any]]) -> dict[int, list[TimeRange]]:
@@ -174,18 +168,24 @@ def list_slots(
     clock: Clock,
     business_id: str,
     service_id: str,
-    window: Interval,
+    window: Interval | Callable[[str], Interval],
     *,
     staff_id: str | None = None,
 ) -> tuple[list[Slot], dict[str, str]]:
     """Bookable slots of a service in `window`, and the names of the staff they list.
 
+    A caller whose dates are read in the business's zone passes `window` as a function of
+    that zone's name; it is called inside the same read, so the zone costs no extra trip.
     Four statements whatever the number of staff and days: business, service, staff,
     and their bookings.
     """
-    _check_window(window)
+    if isinstance(window, Interval):
+        _check_window(window)
     with db.read() as session:
         business = require_business(session, business_id)
+        if not isinstance(window, Interval):
+            window = window(business_zone_name(business))
+            _check_window(window)
         service = session.get(Service, service_id)
         if service is None or service.business_id != business.id:
             raise NotFound(f"The service '{service_id}' does not exist in '{business_id}'.")

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from openvisit.auth import scopes
 from openvisit.auth.tokens import Principal
-from openvisit.bookings.availability import list_slots, staff_availability, time_zone_of
+from openvisit.bookings.availability import list_slots, staff_availability
 from openvisit.bookings.timezones import UnknownTimeZone, resolve_zone
 from openvisit.errors import InvalidInput
 from openvisit.graph.deps import RuntimeDep, require_scope
@@ -93,22 +93,32 @@ def available_slots(
     staff_member_id: Annotated[str | None, Query(alias="staffMemberId", max_length=255)] = None,
 ) -> Any:
     """Bookable slots of a service (OpenVisit extension), in the caller's time zone."""
-    zone_name = time_zone or time_zone_of(runtime.db, business_id)
-    try:
-        zone = resolve_zone(zone_name)
-    except UnknownTimeZone as error:
-        raise InvalidInput(f"Invalid value for 'timeZone': {error}", target="timeZone") from error
-    first, last = _bound(start, "start", zone, end=False), _bound(end, "end", zone, end=True)
-    if last <= first:
-        raise InvalidInput("Invalid value for 'end': it must be after start.", target="end")
+    # Dates are read in timeZone, else in the business's zone, which the service looks up
+    # in the same read as the slots.
+    chosen: list[tuple[str, tzinfo]] = []
+
+    def window_in(zone_name: str) -> Interval:
+        try:
+            zone = resolve_zone(zone_name)
+        except UnknownTimeZone as error:
+            raise InvalidInput(
+                f"Invalid value for 'timeZone': {error}", target="timeZone"
+            ) from error
+        chosen.append((zone_name, zone))
+        first, last = _bound(start, "start", zone, end=False), _bound(end, "end", zone, end=True)
+        if last <= first:
+            raise InvalidInput("Invalid value for 'end': it must be after start.", target="end")
+        return Interval(first, last)
+
     slots, names = list_slots(
         runtime.db,
         runtime.clock,
         business_id,
         service_id,
-        Interval(first, last),
+        window_in(time_zone) if time_zone else window_in,
         staff_id=staff_member_id,
     )
+    zone_name, zone = chosen[-1]
 
     def local(instant: datetime) -> dict[str, str]:
         wall = instant.astimezone(zone)
