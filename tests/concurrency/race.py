@@ -4,8 +4,9 @@
   answers.
 - `CheckGate` holds the race window open: it wraps the availability read inside the
   booking's write transaction so the first two transactions to check wait, briefly, for
-  each other before either writes. Without the guard that is a race by construction; with it the second
-  check cannot happen while the first transaction is open, so the gate just times out.
+  each other before either writes. Without the guard that is a race by construction;
+  with it the second check cannot happen while the first transaction is open, so the
+  gate just times out.
 - `guard_disabled` is the test-only switch (`openvisit.store.locking.guard`) turned off
   for one block and always turned back on.
 """
