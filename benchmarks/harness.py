@@ -97,9 +97,11 @@ class Served:
 def server(url: str, data_dir: Path, *, workers: int = 1) -> Iterator[Served]:
     """The real server in a subprocess on `url`; yields its base URL.
 
-    One worker: `openvisit serve`, as shipped. Two: uvicorn's own process manager over
-    the same app factory (`uvicorn --factory openvisit.app:create_app --workers 2`).
-    Logging stays as shipped (INFO, with uvicorn's access log) and goes to a file.
+    Always `openvisit serve --workers N`, as shipped: with N > 1 it runs uvicorn's process
+    manager, whose workers are spawned children of the serve process (`process_tree`
+    finds them). Threads per worker come from OPENVISIT_THREADS (default 8).
+    Logging stays as shipped (INFO, with uvicorn's access log) and goes to a file, where
+    every worker logs its own "Application startup complete".
     """
     port = free_port()
     env = {
@@ -109,21 +111,7 @@ def server(url: str, data_dir: Path, *, workers: int = 1) -> Iterator[Served]:
         "OPENVISIT_SECRET_KEY": secrets.token_urlsafe(48),
         "OPENVISIT_PORT": str(port),
     }
-    if workers == 1:
-        command = [str(BIN / "openvisit"), "serve", "--port", str(port)]
-    else:
-        command = [
-            str(BIN / "uvicorn"),
-            "--factory",
-            "openvisit.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-proxy-headers",
-        ]
+    command = [str(BIN / "openvisit"), "serve", "--port", str(port), "--workers", str(workers)]
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
     log = log_path.open("wb")

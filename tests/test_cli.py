@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import anyio.to_thread
+import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from openvisit.app import create_app
 from openvisit.cli import main
+from openvisit.clock import FixedClock
+from openvisit.config import Settings
+from openvisit.store.db import Database
+from tests.conftest import TEST_NOW, TEST_SECRET, build_test_runtime
+from tests.live import free_port
+
+SERVE_WAIT_SECONDS = 30
 
 
 @pytest.fixture
@@ -82,6 +101,7 @@ def test_config_masks_secrets(data_env, capsys, monkeypatch):
 
     assert printed["secret_key"] == "********"
     assert printed["data_dir"] == str(data_env)
+    assert (printed["workers"], printed["threads"]) == (1, 8)
 
 
 def test_demo_seeds_and_prints_an_admin_token(data_env, capsys):
@@ -116,3 +136,138 @@ def test_python_dash_m_runs_the_cli(data_env):
 
     assert result.returncode == 0, result.stderr
     assert (data_env / "openvisit.db").exists()
+
+
+@pytest.fixture
+def serve_env(data_env, monkeypatch):
+    """Serve settings in the environment; restored afterwards, as `serve` overwrites them."""
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": "8123",
+        "WORKERS": "2",
+        "THREADS": "5",
+    }.items():
+        monkeypatch.setenv(f"OPENVISIT_{name}", value)
+    monkeypatch.setenv("OPENVISIT_SECRET_KEY", TEST_SECRET)
+    calls: list[tuple[object, dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    return calls
+
+
+def test_serve_options_reach_the_worker_processes_through_the_environment(serve_env, capsys):
+    assert main(["serve", "--workers", "3", "--threads", "2"]) == 0
+
+    [(app, options)] = serve_env
+    assert app == "openvisit.app:create_app"
+    assert options == {
+        "factory": True,
+        "workers": 3,
+        "host": "127.0.0.1",
+        "port": 8123,
+        "log_level": "info",
+        "proxy_headers": False,
+    }
+    # A worker builds its Settings from this environment.
+    assert (Settings().workers, Settings().threads, Settings().port) == (3, 2, 8123)
+    assert "(3 workers, 2 threads each)" in capsys.readouterr().out
+
+
+def test_serve_with_one_worker_runs_the_app_in_this_process(serve_env):
+    assert main(["serve", "--workers", "1", "--port", "8124"]) == 0
+
+    [(app, options)] = serve_env
+    assert isinstance(app, FastAPI)
+    assert "workers" not in options
+    assert options["port"] == 8124
+
+
+@pytest.mark.parametrize("option", ["--workers", "--threads"])
+def test_serve_refuses_zero_workers_or_threads(serve_env, capsys, option):
+    assert main(["serve", option, "0"]) == 2
+
+    assert "greater than or equal to 1" in capsys.readouterr().err
+    assert serve_env == []
+
+
+def _worker_pids(parent: int) -> set[int]:
+    """Children of `parent` that multiprocessing spawned (not its resource tracker)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
+
+
+def _wait_for_two_workers(process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVE_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        started = log.read_text(errors="replace").count("Application startup complete")
+        if started >= 2:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"two workers did not start within {SERVE_WAIT_SECONDS} s:\n{log.read_text()}")
+
+
+def test_serve_with_two_workers_runs_two_worker_processes(data_env):
+    port = free_port()
+    log = data_env / "serve.log"
+    env = {**os.environ, "OPENVISIT_SECRET_KEY": TEST_SECRET}
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "openvisit", "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            cwd=data_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # one process group: the finally can end every worker
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for_two_workers(process, log)
+        answer = httpx.get(f"{base}/healthz", timeout=5)
+        workers = _worker_pids(process.pid)
+        logged = {
+            int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log.read_text())
+        }
+
+        assert answer.status_code == 200
+        assert len(workers) == 2
+        assert workers == logged
+        assert "(2 workers, 8 threads each)" in log.read_text()
+        process.terminate()
+        assert process.wait(timeout=SERVE_WAIT_SECONDS) == 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # workers a failed shutdown left behind
+        process.wait(timeout=10)
+
+
+def _thread_limit(client: TestClient) -> float:
+    assert client.portal is not None
+    return client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+
+def test_the_threads_setting_sizes_the_running_apps_thread_pool(tmp_path):
+    app = create_app(Settings(data_dir=tmp_path, threads=3))
+
+    with TestClient(app) as client:
+        assert _thread_limit(client) == 3
+
+
+def test_an_app_given_only_a_runtime_keeps_anyios_thread_pool(tmp_path):
+    # The control: the limit above is the setting, not what anyio starts every loop with.
+    database = Database(f"sqlite:///{tmp_path / 'unused.db'}")
+    app = create_app(runtime=build_test_runtime(database, FixedClock(TEST_NOW)))
+
+    with TestClient(app) as client:
+        assert _thread_limit(client) == 40  # anyio's default

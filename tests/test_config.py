@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 
@@ -66,3 +67,39 @@ def test_masked_never_shows_the_secret(tmp_path):
     masked = Settings(data_dir=tmp_path, secret_key="x" * 40).masked()
 
     assert "x" * 40 not in str(masked)
+
+
+def test_workers_and_threads_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("OPENVISIT_WORKERS", raising=False)
+    monkeypatch.delenv("OPENVISIT_THREADS", raising=False)
+    assert (Settings().workers, Settings().threads) == (1, 8)
+
+    monkeypatch.setenv("OPENVISIT_WORKERS", "2")
+    monkeypatch.setenv("OPENVISIT_THREADS", "4")
+
+    assert (Settings().workers, Settings().threads) == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OPENVISIT_WORKERS", "0"),
+        ("OPENVISIT_WORKERS", "65"),
+        ("OPENVISIT_THREADS", "0"),
+        ("OPENVISIT_THREADS", "257"),
+        ("OPENVISIT_THREADS", "many"),
+    ],
+)
+def test_workers_and_threads_out_of_bounds_are_refused(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ValidationError, match=variable.removeprefix("OPENVISIT_").lower()):
+        Settings()
+
+
+def test_workers_and_threads_bounds_are_inclusive():
+    assert Settings(workers=64, threads=256).model_dump(include={"workers", "threads"}) == {
+        "workers": 64,
+        "threads": 256,
+    }
+    assert Settings(workers=1, threads=1).threads == 1

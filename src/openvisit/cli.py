@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from openvisit.clock import SystemClock
-from openvisit.config import Settings, UnsafeSettingsError
+from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 from openvisit.errors import DomainError
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
@@ -26,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate and serve the API and pages")
     serve.add_argument("--host", help="interface to bind (OPENVISIT_HOST)")
     serve.add_argument("--port", type=int, help="port to bind (OPENVISIT_PORT)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes, one per core is a start (OPENVISIT_WORKERS)"
+    )
+    serve.add_argument(
+        "--threads", type=int, help="threads per worker for handlers (OPENVISIT_THREADS)"
+    )
     serve.add_argument(
         "--demo", action="store_true", help="seed the demo business first if the database is empty"
     )
@@ -100,21 +108,46 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return _user(args, settings)
 
 
+# `serve` options that override a setting of the same name.
+SERVE_OVERRIDES = ("host", "port", "workers", "threads")
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
 
-    if args.host or args.port:
-        settings = settings.model_copy(
-            update={"host": args.host or settings.host, "port": args.port or settings.port}
-        )
+    overrides = {name: getattr(args, name) for name in SERVE_OVERRIDES}
+    # Validated like the environment, so `--workers 0` fails as OPENVISIT_WORKERS=0 does.
+    settings = Settings.model_validate(
+        {**settings.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+    )
     _database(settings).dispose()
     if args.demo:
         _demo(settings, only_if_empty=True)
-    app = create_app(settings)
-    print(f"OpenVisit listening on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    # Once, before any worker starts: workers generating the key at once would each
+    # write their own, and a sign-in from one worker would fail on the other.
+    resolve_secret_key(settings)
+    print(
+        f"OpenVisit listening on http://{settings.host}:{settings.port} "
+        f"({settings.workers} worker{'s' if settings.workers > 1 else ''}, "
+        f"{settings.threads} threads each)",
+        flush=True,
+    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "proxy_headers": False,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Workers are fresh processes that build the app from an import string and read
+    # their settings from the environment, so what the command line changed goes there.
+    for name in SERVE_OVERRIDES:
+        os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
+    uvicorn.run("openvisit.app:create_app", factory=True, workers=settings.workers, **options)
     return 0
 
 

@@ -49,6 +49,21 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Interface `openvisit serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `openvisit serve` binds.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes `openvisit serve` runs; one per core is a good start.",
+    )
+    threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description=(
+            "Threads per worker process that run request handlers and database calls. "
+            "A few per worker is enough: more only contend for the GIL."
+        ),
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=(
