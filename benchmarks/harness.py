@@ -133,12 +133,17 @@ def server(url: str, data_dir: Path, *, workers: int = 1) -> Iterator[Served]:
 
 
 def _wait_ready(log: Path, process: subprocess.Popen[bytes], workers: int) -> None:
-    """Wait until every worker has logged that its application started."""
+    """Wait until every worker has started its application and the socket listens.
+
+    With one process uvicorn logs "Application startup complete" before it binds the
+    socket ("Uvicorn running on"), so both lines are needed or a fast client is refused.
+    """
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
-        if log.read_text(errors="replace").count("Application startup complete") >= workers:
+        text = log.read_text(errors="replace")
+        if "Uvicorn running on" in text and text.count("Application startup complete") >= workers:
             return
         time.sleep(0.1)
     raise RuntimeError(f"the server did not start within 60 s; see {log}")
