@@ -17,7 +17,7 @@ from openvisit.bookings.appointments import (
     reschedule,
 )
 from openvisit.bookings.services import SERVICES
-from openvisit.errors import Conflict, InvalidInput
+from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.store.models import StaffHold
 from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, book_at, make_clinic
 from tests.conftest import build_test_runtime
@@ -367,3 +367,44 @@ def test_a_change_built_from_a_stale_read_is_refused(runtime, clinic):
             authority=CONSUMER,
             read_at=appointment.last_updated_date_time,
         )
+
+
+def _request(service_id: str, clinic) -> AppointmentRequest:
+    return AppointmentRequest(service_id=service_id, start=TUESDAY_10, staff_ids=(clinic["ann"],))
+
+
+def test_the_business_is_found_whatever_the_case_of_its_id(runtime, clinic):
+    request = _request(clinic["visit"], clinic)
+
+    booked = book(
+        runtime.db, runtime.clock, clinic["business"].upper(), request, authority=CONSUMER
+    )
+
+    assert booked.business_id == clinic["business"]
+
+
+@pytest.mark.parametrize("business", ["nobody@openvisit.test", "nul\x00@openvisit.test"])
+def test_an_unknown_business_is_not_found(runtime, clinic, business):
+    with pytest.raises(NotFound, match="booking business"):
+        book(
+            runtime.db,
+            runtime.clock,
+            business,
+            _request(clinic["visit"], clinic),
+            authority=CONSUMER,
+        )
+
+
+def test_a_service_of_another_business_or_none_is_invalid(runtime, clinic):
+    other = make_clinic(runtime)  # a second business with services of its own
+
+    for service_id in (other["visit"], "no-such-service", "nul\x00"):
+        with pytest.raises(InvalidInput, match="no service") as raised:
+            book(
+                runtime.db,
+                runtime.clock,
+                clinic["business"],
+                _request(service_id, clinic),
+                authority=CONSUMER,
+            )
+        assert raised.value.target == "serviceId"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import and_, false, func, insert, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,12 +158,12 @@ def _prepare(
     fingerprint: str,
 ) -> _Draft | Appointment:
     """Check the request and choose its staff; the earlier appointment if it is a replay."""
-    business = require_business(session, business_id)
+    business, found = _business_and_service(session, business_id, request.service_id)
     if idempotency_key is not None:
         earlier = _replay(session, business.id, idempotency_key, fingerprint)
         if earlier is not None:
             return earlier
-    service = _service(session, business.id, request.service_id)
+    service = _require_service(found, request.service_id)
     spec, start, end = _shape(service, request)
     check_answers(service, request.customers)
     customers = _customers(session, business.id, request.customers)
@@ -452,12 +452,39 @@ def _active(session: Session, business_id: str, appointment_id: str) -> Appointm
 
 def _service(session: Session, business_id: str, service_id: str) -> Service:
     service = session.get(Service, service_id)
-    if service is None or service.business_id != business_id:
+    if service is not None and service.business_id != business_id:
+        service = None
+    return _require_service(service, service_id)
+
+
+def _require_service(service: Service | None, service_id: str) -> Service:
+    if service is None:
         raise InvalidInput(
             f"Invalid value for 'serviceId': no service '{service_id}' in this business.",
             target="serviceId",
         )
     return service
+
+
+def _business_and_service(
+    session: Session, business_id: str, service_id: str
+) -> tuple[Business, Service | None]:
+    """The business (or NotFound) and its service by that id, in one round trip."""
+    of_business = and_(Service.business_id == Business.id, Service.id == service_id)
+    if "\x00" in service_id:  # names nothing; PostgreSQL refuses to even look it up
+        of_business = false()
+    row = (
+        None
+        if "\x00" in business_id
+        else session.execute(
+            select(Business, Service)
+            .outerjoin(Service, of_business)
+            .where(Business.id == business_id.lower())
+        ).first()
+    )
+    if row is None:
+        raise NotFound(f"The booking business '{business_id}' does not exist.")
+    return row[0], row[1]
 
 
 def _shape(service: Service, request: AppointmentRequest) -> tuple[ServiceSpec, datetime, datetime]:
