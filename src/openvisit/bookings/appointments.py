@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, func, insert, select
+from sqlalchemy import and_, bindparam, func, insert, select
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -51,6 +51,19 @@ from openvisit.store.models import (
 ACTIVE = "booked"
 CANCELLED = "cancelled"
 MAX_SPAN = timedelta(days=1)
+
+# The booking path's reads, built once with bound parameters: building and cache-keying
+# a statement on every request cost about as much as running it.
+_BUSINESS_AND_SERVICE = (
+    select(Business, Service)
+    .outerjoin(
+        Service,
+        and_(Service.business_id == Business.id, Service.id == bindparam("service_id")),
+    )
+    .where(Business.id == bindparam("business_id"))
+)
+_ALL_STAFF = select(StaffMember).where(StaffMember.business_id == bindparam("business_id"))
+_NAMED_STAFF = _ALL_STAFF.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -470,16 +483,17 @@ def _business_and_service(
     session: Session, business_id: str, service_id: str
 ) -> tuple[Business, Service | None]:
     """The business (or NotFound) and its service by that id, in one round trip."""
-    of_business = and_(Service.business_id == Business.id, Service.id == service_id)
-    if "\x00" in service_id:  # names nothing; PostgreSQL refuses to even look it up
-        of_business = false()
+    # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up; no
+    # service has the empty id either.
     row = (
         None
         if "\x00" in business_id
         else session.execute(
-            select(Business, Service)
-            .outerjoin(Service, of_business)
-            .where(Business.id == business_id.lower())
+            _BUSINESS_AND_SERVICE,
+            {
+                "business_id": business_id.lower(),
+                "service_id": "" if "\x00" in service_id else service_id,
+            },
         ).first()
     )
     if row is None:
@@ -541,10 +555,11 @@ def _candidates(
 ) -> list[StaffMember]:
     """The staff asked for, or (none asked) everyone who delivers the service, in order."""
     wanted = list(dict.fromkeys(staff_ids)) or list(service.staff_member_ids)
-    query = select(StaffMember).where(StaffMember.business_id == business_id)
     if wanted:
-        query = query.where(StaffMember.id.in_(wanted))
-    found = {member.id: member for member in session.scalars(query)}
+        rows = session.scalars(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
+    else:
+        rows = session.scalars(_ALL_STAFF, {"business_id": business_id})
+    found = {member.id: member for member in rows}
     if staff_ids:
         missing = [staff_id for staff_id in wanted if staff_id not in found]
         if missing:
