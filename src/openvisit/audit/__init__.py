@@ -25,5 +25,12 @@ def record(
     # and skipping the unit of work matters on the booking path.
     session.execute(
         insert(table_of(AuditRecord)),
-        [{"action": action, "actor": actor, "subject": subject, "at": at, "data": data or {}}],
+        [row(action, actor=actor, subject=subject, at=at, data=data)],
     )
+
+
+def row(
+    action: str, *, actor: str, subject: str, at: datetime, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An audit row's column values, for callers that insert it with other rows."""
+    return {"action": action, "actor": actor, "subject": subject, "at": at, "data": data or {}}

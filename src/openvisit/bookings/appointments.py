@@ -36,9 +36,11 @@ from openvisit.scheduling.booking import group_key, refusal
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
+from openvisit.store.inserts import insert_rows
 from openvisit.store.locking import lock_staff_time
 from openvisit.store.models import (
     Appointment,
+    AuditRecord,
     Business,
     Customer,
     IdempotencyKey,
@@ -255,30 +257,36 @@ def _insert(
         "created_date_time": now,
         "last_updated_date_time": now,
     }
-    # Plain INSERTs rather than the ORM's unit of work: on SQLite this runs while the
-    # whole database is locked for writers, so every statement's cost counts.
-    session.execute(insert(table_of(Appointment)), [row])
-    session.execute(insert(table_of(StaffHold)), _holds(row, spec))
-    if idempotency_key is not None:
-        session.execute(
-            insert(table_of(IdempotencyKey)),
-            [
-                {
-                    "business_id": draft.business_id,
-                    "key": idempotency_key,
-                    "request_hash": fingerprint,
-                    "appointment_id": row["id"],
-                    "created_date_time": now,
-                }
-            ],
-        )
-    audit.record(
-        session,
+    key_rows = (
+        [
+            {
+                "business_id": draft.business_id,
+                "key": idempotency_key,
+                "request_hash": fingerprint,
+                "appointment_id": row["id"],
+                "created_date_time": now,
+            }
+        ]
+        if idempotency_key is not None
+        else []
+    )
+    audit_row = audit.row(
         "openvisit.appointment.booked",
         actor=authority.actor,
         subject=row["id"],
         at=now,
         data={"businessId": draft.business_id, "staff": row["staff_member_ids"]},
+    )
+    # Plain INSERTs rather than the ORM's unit of work: on SQLite this runs while the
+    # whole database is locked for writers, so every statement's cost counts.
+    insert_rows(
+        session,
+        [
+            (Appointment, [row]),
+            (StaffHold, _holds(row, spec)),
+            (IdempotencyKey, key_rows),
+            (AuditRecord, [audit_row]),
+        ],
     )
     return Appointment(**row)
 

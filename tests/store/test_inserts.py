@@ -1,0 +1,130 @@
+"""insert_rows: several tables in one round trip on PostgreSQL, constraints still enforced."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from openvisit.clock import FixedClock
+from openvisit.runtime import Runtime
+from openvisit.store.db import Database
+from openvisit.store.inserts import insert_rows
+from openvisit.store.models import Appointment, AuditRecord, StaffHold
+from tests.conftest import build_test_runtime
+from tests.databases import PostgresDatabase, requested_backends
+from tests.factories import make_business
+
+START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def _appointment(business: str, start: datetime) -> dict[str, Any]:
+    end = start + timedelta(minutes=30)
+    return {
+        "id": str(uuid.uuid4()),
+        "business_id": business,
+        "display_name": "Visit",
+        "service_id": None,
+        "start_date_time": start,
+        "end_date_time": end,
+        "pre_buffer_seconds": 0,
+        "post_buffer_seconds": 0,
+        "blocked_start": start,
+        "blocked_end": end,
+        "staff_member_ids": ["ann"],
+        "customers": [{"name": "Jordan Lee"}],
+        "customer_time_zone": None,
+        "seats": 1,
+        "maximum_attendees_count": 1,
+        "details": {},
+        "status": "booked",
+        "cancellation_message": None,
+        "cancelled_date_time": None,
+        "created_date_time": start,
+        "last_updated_date_time": start,
+    }
+
+
+def _writes(business: str, start: datetime) -> list[tuple[Any, list[dict[str, Any]]]]:
+    appointment = _appointment(business, start)
+    hold = {
+        "appointment_id": appointment["id"],
+        "staff_id": "ann",
+        "business_id": business,
+        "blocked_start": appointment["blocked_start"],
+        "blocked_end": appointment["blocked_end"],
+        "group_key": appointment["id"],
+    }
+    audit = {"action": "test", "actor": "test", "subject": appointment["id"], "at": start}
+    return [
+        (Appointment, [appointment]),
+        (StaffHold, [hold]),
+        (AuditRecord, [audit | {"data": {}}]),
+    ]
+
+
+@contextmanager
+def _statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _count(db: Database, model: Any) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_rows_of_several_tables_land_together(runtime: Runtime) -> None:
+    business = make_business(runtime)
+
+    with _statements(runtime.db) as seen, runtime.db.write() as session:
+        insert_rows(session, [*_writes(business, START), (AuditRecord, [])])
+
+    inserts = [statement for statement in seen if "INSERT" in statement.upper()]
+    assert len(inserts) == (1 if not runtime.db.is_sqlite else 3)
+    with runtime.db.read() as session:
+        stored = session.scalars(select(Appointment)).one()
+        assert stored.customers == [{"name": "Jordan Lee"}]  # JSON went through its type
+        assert stored.start_date_time == START
+    assert _count(runtime.db, StaffHold) == 1
+    assert _count(runtime.db, AuditRecord) >= 2  # the business's creation, and this
+
+
+@pytest.fixture
+def pg_runtime(
+    backend: str, postgres_database: PostgresDatabase, clock: FixedClock
+) -> Iterator[Runtime]:
+    with postgres_database.database() as database:
+        yield build_test_runtime(database, clock)
+
+
+# PostgreSQL only: SQLite has no exclusion constraint (its writers are serialized).
+@pytest.mark.parametrize("backend", [name for name in requested_backends() if name == "postgresql"])
+def test_the_exclusion_constraint_still_refuses_overlap_in_one_statement(
+    pg_runtime: Runtime,
+) -> None:
+    runtime = pg_runtime
+    business = make_business(runtime)
+    with runtime.db.write() as session:
+        insert_rows(session, _writes(business, START))
+    audit_rows = _count(runtime.db, AuditRecord)
+
+    with pytest.raises(IntegrityError), runtime.db.write() as session:
+        insert_rows(session, _writes(business, START + timedelta(minutes=15)))
+
+    assert _count(runtime.db, Appointment) == 1  # nothing of the refused statement stays
+    assert _count(runtime.db, AuditRecord) == audit_rows
