@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
@@ -77,3 +77,18 @@ class PostgresDatabase:
     def drop(self) -> None:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+@contextmanager
+def count_statements(database: Database) -> Iterator[list[str]]:
+    """Every SQL statement `database` sends inside the block, in order."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)

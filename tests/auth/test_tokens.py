@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from openvisit.auth import tokens
 from openvisit.auth.tokens import (
@@ -22,6 +18,7 @@ from openvisit.clock import FixedClock
 from openvisit.errors import Unauthenticated
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
+from tests.databases import count_statements
 
 
 def _token(runtime: Runtime, name: str = "client") -> tuple[str, str]:
@@ -29,25 +26,11 @@ def _token(runtime: Runtime, name: str = "client") -> tuple[str, str]:
     return info.id, secret
 
 
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def test_a_recently_verified_token_costs_no_database_read(runtime: Runtime) -> None:
     _id, secret = _token(runtime)
     first = authenticate_token(runtime.db, runtime.clock, secret)
 
-    with _statements(runtime.db) as seen:
+    with count_statements(runtime.db) as seen:
         again = authenticate_token(runtime.db, runtime.clock, secret)
 
     assert again == first
@@ -63,7 +46,7 @@ def test_the_verdict_is_read_again_once_the_window_passes(runtime: Runtime) -> N
     clock.advance(timedelta(seconds=TOKEN_CACHE_SECONDS))
 
     assert cached_principal(runtime.db, clock, secret) is None
-    with _statements(runtime.db) as seen:
+    with count_statements(runtime.db) as seen:
         authenticate_token(runtime.db, clock, secret)
     assert seen
 

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from openvisit.bookings.availability import list_slots, staff_availability
 from openvisit.errors import InvalidInput, NotFound
 from openvisit.scheduling.intervals import Interval
 from tests.bookings.clinic import TUESDAY_10, book_at
+from tests.databases import count_statements
 from tests.factories import make_staff
 
 TUESDAY = Interval(datetime(2026, 11, 24, 5, 0, tzinfo=UTC), datetime(2026, 11, 25, 5, tzinfo=UTC))
-
-
-@contextmanager
-def count_statements(database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def _starts(spans) -> list[str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from openvisit.clock import FixedClock
@@ -18,7 +17,7 @@ from openvisit.store.db import Database
 from openvisit.store.inserts import insert_rows
 from openvisit.store.models import Appointment, AuditRecord, StaffHold
 from tests.conftest import build_test_runtime
-from tests.databases import PostgresDatabase, requested_backends
+from tests.databases import PostgresDatabase, count_statements, requested_backends
 from tests.factories import make_business
 
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -69,20 +68,6 @@ def _writes(business: str, start: datetime) -> list[tuple[Any, list[dict[str, An
     ]
 
 
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-
-
 def _count(db: Database, model: Any) -> int:
     with db.read() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -91,7 +76,7 @@ def _count(db: Database, model: Any) -> int:
 def test_rows_of_several_tables_land_together(runtime: Runtime) -> None:
     business = make_business(runtime)
 
-    with _statements(runtime.db) as seen, runtime.db.write() as session:
+    with count_statements(runtime.db) as seen, runtime.db.write() as session:
         insert_rows(session, [*_writes(business, START), (AuditRecord, [])])
 
     inserts = [statement for statement in seen if "INSERT" in statement.upper()]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from openvisit.store.db import Database
 from openvisit.store.locking import LOCK_TIMEOUT_MS, Busy, lock_staff_time
-from tests.databases import PostgresDatabase, requested_backends
+from tests.databases import PostgresDatabase, count_statements, requested_backends
 
 # PostgreSQL only (SQLite has one lock for the whole file); none collected without it.
 pytestmark = pytest.mark.parametrize(
@@ -36,18 +35,10 @@ def _advisory_locks_held(db: Database) -> int:
 
 
 def test_any_number_of_staff_are_locked_in_one_statement(pg: Database) -> None:
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
     with pg.write() as session:
         session.execute(text("SELECT 1"))
-        event.listen(pg.engine, "before_cursor_execute", count)
-        try:
+        with count_statements(pg) as statements:
             lock_staff_time(session, ["carol", "ann", "bob", "ann"])
-        finally:
-            event.remove(pg.engine, "before_cursor_execute", count)
         held = _advisory_locks_held(pg)
 
     assert len(statements) == 1
