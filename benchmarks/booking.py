@@ -75,6 +75,7 @@ class Outcome:
     wall: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float = 0.0  # CPU seconds of the server's processes during the run
+    server_processes: list[float] = field(default_factory=list)  # per process, busiest first
     postgres_cpu: float = 0.0  # and of PostgreSQL's backends serving it
     machine_busy: float = 0.0  # CPU seconds used by every process on the machine
     machine_idle: float = 0.0
@@ -254,6 +255,7 @@ def run(backend: Backend, business: Business, secret: str, workers: int) -> Outc
                 outcome.wall = timer.perf_counter() - began
                 outcome.client_cpu = timer.process_time() - cpu
             outcome.server_cpu, outcome.postgres_cpu = meter.server, meter.postgres
+            outcome.server_processes = meter.server_processes
             outcome.machine_busy, outcome.machine_idle = meter.machine_busy, meter.machine_idle
         outcome.double_bookings = double_bookings(db)
         db.dispose()
@@ -273,7 +275,13 @@ def describe(outcome: Outcome) -> str:
         per_request = 1000 / outcome.sent
         text += (
             f"\n      CPU per request: server {outcome.server_cpu * per_request:.1f} ms"
-            f" ({outcome.server_cpu / outcome.wall:.2f} cores)"
+            f" ({outcome.server_cpu / outcome.wall:.2f} cores"
+            + (
+                ": " + " + ".join(f"{cpu / outcome.wall:.2f}" for cpu in outcome.server_processes)
+                if len(outcome.server_processes) > 1
+                else ""
+            )
+            + ")"
         )
         if outcome.backend == "postgresql":
             text += (

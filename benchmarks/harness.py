@@ -143,7 +143,9 @@ def _wait_ready(log: Path, process: subprocess.Popen[bytes], workers: int) -> No
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
         text = log.read_text(errors="replace")
-        if "Uvicorn running on" in text and text.count("Application startup complete") >= workers:
+        # Several workers bind their sockets before their apps start (openvisit/workers.py).
+        listening = workers > 1 or "Uvicorn running on" in text
+        if listening and text.count("Application startup complete") >= workers:
             return
         time.sleep(0.1)
     raise RuntimeError(f"the server did not start within 60 s; see {log}")
@@ -202,6 +204,7 @@ class CpuMeter:
     def __init__(self, server_pid: int, database: str | None) -> None:
         self.server_pid, self.database = server_pid, database
         self.server = 0.0
+        self.server_processes: list[float] = []  # each server process, busiest first
         self.postgres = 0.0
         self.machine_busy = 0.0  # CPU seconds every process on the machine used
         self.machine_idle = 0.0
@@ -223,6 +226,9 @@ class CpuMeter:
         self.machine_busy, self.machine_idle = busy - self._machine[0], idle - self._machine[1]
         used = {pid: after[pid] - self._before.get(pid, 0.0) for pid in after}
         self.server = sum(used.get(pid, 0.0) for pid in server)
+        # Every process of the server, busiest first: the workers, then the supervisor and
+        # multiprocessing's resource tracker near 0. Shows how evenly workers share load.
+        self.server_processes = sorted((used.get(pid, 0.0) for pid in server), reverse=True)
         self.postgres = sum(used.get(pid, 0.0) for pid in backends)
 
 

@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from openvisit import workers
 from openvisit.app import create_app
 from openvisit.cli import main
 from openvisit.clock import FixedClock
@@ -154,19 +155,18 @@ def serve_env(data_env, monkeypatch):
     return calls
 
 
-def test_serve_options_reach_the_worker_processes_through_the_environment(serve_env, capsys):
+def test_serve_options_reach_the_worker_processes_through_the_environment(
+    serve_env, capsys, monkeypatch
+):
+    supervised: list[tuple[workers.WorkerOptions, int]] = []
+    monkeypatch.setattr(
+        workers, "serve", lambda options, count: supervised.append((options, count)) or 0
+    )
+
     assert main(["serve", "--workers", "3", "--threads", "2"]) == 0
 
-    [(app, options)] = serve_env
-    assert app == "openvisit.app:create_app"
-    assert options == {
-        "factory": True,
-        "workers": 3,
-        "host": "127.0.0.1",
-        "port": 8123,
-        "log_level": "info",
-        "proxy_headers": False,
-    }
+    assert supervised == [(workers.WorkerOptions("127.0.0.1", 8123), 3)]
+    assert serve_env == []  # not uvicorn's own supervisor: each worker binds its socket
     # A worker builds its Settings from this environment.
     assert (Settings().workers, Settings().threads, Settings().port) == (3, 2, 8123)
     assert "(3 workers, 2 threads each)" in capsys.readouterr().out

@@ -115,6 +115,7 @@ SERVE_OVERRIDES = ("host", "port", "workers", "threads")
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
+    from openvisit import workers  # noqa: PLC0415 - only `serve` needs the server
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
 
     overrides = {name: getattr(args, name) for name in SERVE_OVERRIDES}
@@ -147,8 +148,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # their settings from the environment, so what the command line changed goes there.
     for name in SERVE_OVERRIDES:
         os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
-    uvicorn.run("openvisit.app:create_app", factory=True, workers=settings.workers, **options)
-    return 0
+    return workers.serve(workers.WorkerOptions(settings.host, settings.port), settings.workers)
 
 
 def _demo(settings: Settings, *, only_if_empty: bool) -> int:
