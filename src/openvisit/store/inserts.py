@@ -10,26 +10,67 @@ SQLite each is a local call and runs on its own.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, bindparam, insert
 from sqlalchemy.orm import Session
 
 from openvisit.store.models import Base, table_of
 
 Rows = Sequence[dict[str, Any]]
+# (model, column names) per row, in order -> the one statement that inserts them all.
+Shape = tuple[tuple[type[Base], tuple[str, ...]], ...]
+
+# Statements built with bound parameters, one per shape: SQLAlchemy cannot cache the
+# compiled form of an INSERT whose values are given inline (it compiled it on every
+# booking), while one built from bindparams compiles once. Bookings come in few shapes.
+_STATEMENTS: dict[Shape, Insert] = {}
+_STATEMENTS_LOCK = threading.Lock()
+MAX_SHAPES = 256
 
 
 def insert_rows(session: Session, writes: Sequence[tuple[type[Base], Rows]]) -> None:
-    """Insert each model's rows, in order; rows of one model share the same keys."""
-    writes = [(model, rows) for model, rows in writes if rows]
-    if session.get_bind().dialect.name != "postgresql" or len(writes) < 2:
-        for model, rows in writes:
-            session.execute(insert(table_of(model)), list(rows))
+    """Insert each model's rows, in order."""
+    rows = [(model, row) for model, model_rows in writes for row in model_rows]
+    if session.get_bind().dialect.name != "postgresql" or len(rows) < 2:
+        for model, model_rows in writes:
+            if model_rows:
+                session.execute(insert(table_of(model)), list(model_rows))
         return
-    statements = [insert(table_of(model)).values(list(rows)) for model, rows in writes]
-    *before, last = statements
-    session.execute(
-        last.add_cte(*(statement.cte(f"insert_{n}") for n, statement in enumerate(before)))
-    )
+    shape: Shape = tuple((model, tuple(row)) for model, row in rows)
+    params = {
+        _name(number, column): value
+        for number, (_model, row) in enumerate(rows)
+        for column, value in row.items()
+    }
+    session.execute(_statement(shape), params)
+
+
+def _statement(shape: Shape) -> Insert:
+    statement = _STATEMENTS.get(shape)
+    if statement is not None:
+        return statement
+    inserts = []
+    for number, (model, columns) in enumerate(shape):
+        table = table_of(model)
+        inserts.append(
+            insert(table).values(
+                {
+                    column: bindparam(_name(number, column), type_=table.c[column].type)
+                    for column in columns
+                }
+            )
+        )
+    *before, last = inserts
+    statement = last.add_cte(*(item.cte(f"insert_{n}") for n, item in enumerate(before)))
+    with _STATEMENTS_LOCK:
+        if len(_STATEMENTS) >= MAX_SHAPES:
+            _STATEMENTS.clear()
+        _STATEMENTS[shape] = statement
+    return statement
+
+
+def _name(number: int, column: str) -> str:
+    return f"r{number}_{column}"
