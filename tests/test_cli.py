@@ -26,7 +26,7 @@ from openvisit.clock import FixedClock
 from openvisit.config import Settings
 from openvisit.store.db import Database
 from tests.conftest import TEST_NOW, TEST_SECRET, build_test_runtime
-from tests.live import free_port
+from tests.live import free_port, worker_pids
 
 SERVE_WAIT_SECONDS = 30
 
@@ -189,20 +189,6 @@ def test_serve_refuses_zero_workers_or_threads(serve_env, capsys, option):
     assert serve_env == []
 
 
-def _worker_pids(parent: int) -> set[int]:
-    """Children of `parent` that multiprocessing spawned (not its resource tracker)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and b"spawn_main" in command:
-            found.add(int(entry.name))
-    return found
-
-
 def _wait_for_two_workers(process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + SERVE_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -231,7 +217,7 @@ def test_serve_with_two_workers_runs_two_worker_processes(data_env):
         base = f"http://127.0.0.1:{port}"
         _wait_for_two_workers(process, log)
         answer = httpx.get(f"{base}/healthz", timeout=5)
-        workers = _worker_pids(process.pid)
+        workers = worker_pids(process.pid)
         logged = {
             int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log.read_text())
         }

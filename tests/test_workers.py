@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,24 +18,10 @@ import pytest
 
 from openvisit.workers import Supervisor, WorkerOptions, listening_socket
 from tests.conftest import TEST_SECRET
-from tests.live import free_port
+from tests.live import free_port, worker_pids
 
 WAIT_SECONDS = 30
 CONNECTIONS = 64
-
-
-def _children(parent: int) -> set[int]:
-    """The worker processes of `parent` (multiprocessing's spawned children)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent and b"spawn_main" in command:
-            found.add(int(entry.name))
-    return found
 
 
 def _sockets(pid: int) -> int:
@@ -44,10 +30,10 @@ def _sockets(pid: int) -> int:
     )
 
 
-def _wait_for(condition: object, what: str) -> None:
+def _wait_for(condition: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return
         time.sleep(0.1)
     pytest.fail(f"{what} did not happen within {WAIT_SECONDS} s")
@@ -93,7 +79,7 @@ def _server(tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[byt
 def test_connections_spread_over_the_workers(tmp_path: Path) -> None:
     """64 connections opened at once: the kernel hands each worker a fair share."""
     with _server(tmp_path, 2) as (process, port, _log):
-        first, second = sorted(_children(process.pid))
+        first, second = sorted(worker_pids(process.pid))
         before = {pid: _sockets(pid) for pid in (first, second)}
         connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(CONNECTIONS)]
         try:
@@ -114,14 +100,14 @@ def test_connections_spread_over_the_workers(tmp_path: Path) -> None:
 
 def test_a_worker_that_dies_is_replaced_and_stop_is_clean(tmp_path: Path) -> None:
     with _server(tmp_path, 2) as (process, port, log):
-        victim = min(_children(process.pid))
+        victim = min(worker_pids(process.pid))
         # A worker tells the supervisor it serves within 50 ms of starting; one killed
         # before that counts as failing to start, which stops the server instead.
         time.sleep(1)
         os.kill(victim, signal.SIGKILL)
 
         _wait_for(
-            lambda: len(_children(process.pid) - {victim}) == 2,
+            lambda: len(worker_pids(process.pid) - {victim}) == 2,
             "a replacement worker starting",
         )
         _wait_for(
@@ -133,7 +119,7 @@ def test_a_worker_that_dies_is_replaced_and_stop_is_clean(tmp_path: Path) -> Non
 
         process.terminate()
         assert process.wait(timeout=WAIT_SECONDS) == 0
-        assert _children(process.pid) == set()
+        assert worker_pids(process.pid) == set()
 
 
 def test_workers_that_cannot_start_stop_the_server(
