@@ -9,7 +9,7 @@ there; the server's own writers first line up in a `WriterQueue` (store/writer_q
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
@@ -58,17 +58,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on any exception."""
-        if self._writers is None:
-            try:
-                with self._write_sessions() as session, session.begin():
-                    yield session
-            except OperationalError as error:
-                if is_lock_timeout(error):
-                    raise Busy("The calendar is busy; retry the request in a moment.") from error
-                raise
-            return
-        with self._writers.turn(), self._write_sessions() as session, session.begin():
-            yield session
+        turn = self._writers.turn() if self._writers is not None else nullcontext()
+        try:
+            with turn, self._write_sessions() as session, session.begin():
+                yield session
+        except OperationalError as error:
+            if is_lock_timeout(error):  # PostgreSQL's lock_timeout; SQLite has no such code
+                raise Busy("The calendar is busy; retry the request in a moment.") from error
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
