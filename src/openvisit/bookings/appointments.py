@@ -29,7 +29,7 @@ from openvisit.bookings.availability import (
     service_spec,
     staff_bookings,
 )
-from openvisit.bookings.records import require_business
+from openvisit.bookings.records import business_not_found, require_business
 from openvisit.clock import Clock
 from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.scheduling.booking import group_key, refusal
@@ -505,7 +505,7 @@ def _business_and_service(
         ).first()
     )
     if row is None:
-        raise NotFound(f"The booking business '{business_id}' does not exist.")
+        raise business_not_found(business_id)
     return row[0], row[1]
 
 

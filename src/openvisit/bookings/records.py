@@ -55,8 +55,12 @@ def require_business(session: Session, business_id: str) -> Business:
     # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up.
     business = None if "\x00" in business_id else session.get(Business, business_id.lower())
     if business is None:
-        raise NotFound(f"The booking business '{business_id}' does not exist.")
+        raise business_not_found(business_id)
     return business
+
+
+def business_not_found(business_id: str) -> NotFound:
+    return NotFound(f"The booking business '{business_id}' does not exist.")
 
 
 def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
