@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from harness import Backend, median_ms, server
@@ -163,27 +164,45 @@ def service_figures(db: Database, business: Business, repeat: int) -> list[Figur
     ]
 
 
-def http_figures(base: str, secret: str, business: Business, repeat: int) -> list[Figure]:
-    """The API in another process; the body is read whole but not parsed inside the timing."""
-    root = f"{base}/v1.0/solutions/bookingBusinesses/{business.id}"
-    slots_url = f"{root}/services/{business.service_ids[SLOT_SERVICE]}/availableSlots"
+@dataclass(frozen=True)
+class Requests:
+    """The three availability requests over HTTP, shared with breakdown.py."""
+
+    slots_path: str  # below the business
+    month_query: dict[str, str]  # slots for every staff member, 30 days
+    day_query: dict[str, str]  # slots for one staff member, one day
+    staff_body: dict[str, Any]  # getStaffAvailability, 20 staff x 30 days
+
+
+def requests_for(business: Business) -> Requests:
     first = business.first_day
     last = first + timedelta(days=MONTH - 1)  # `end` is an inclusive date
     tuesday = first + timedelta(days=1)
-    month_query = {"start": first.isoformat(), "end": last.isoformat()}
-    day_query = {
-        "start": tuesday.isoformat(),
-        "end": tuesday.isoformat(),
-        "staffMemberId": business.staff_ids[0],
-    }
-    body = {
-        "staffIds": business.staff_ids,
-        "startDateTime": {"dateTime": f"{first}T00:00:00", "timeZone": ZONE_NAME},
-        "endDateTime": {
-            "dateTime": f"{first + timedelta(days=MONTH)}T00:00:00",
-            "timeZone": ZONE_NAME,
+    return Requests(
+        slots_path=f"/services/{business.service_ids[SLOT_SERVICE]}/availableSlots",
+        month_query={"start": first.isoformat(), "end": last.isoformat()},
+        day_query={
+            "start": tuesday.isoformat(),
+            "end": tuesday.isoformat(),
+            "staffMemberId": business.staff_ids[0],
         },
-    }
+        staff_body={
+            "staffIds": business.staff_ids,
+            "startDateTime": {"dateTime": f"{first}T00:00:00", "timeZone": ZONE_NAME},
+            "endDateTime": {
+                "dateTime": f"{first + timedelta(days=MONTH)}T00:00:00",
+                "timeZone": ZONE_NAME,
+            },
+        },
+    )
+
+
+def http_figures(base: str, secret: str, business: Business, repeat: int) -> list[Figure]:
+    """The API in another process; the body is read whole but not parsed inside the timing."""
+    root = f"{base}/v1.0/solutions/bookingBusinesses/{business.id}"
+    asked = requests_for(business)
+    slots_url = root + asked.slots_path
+    month_query, day_query, body = asked.month_query, asked.day_query, asked.staff_body
     headers = {"Authorization": f"Bearer {secret}"}
     with httpx.Client(headers=headers, timeout=60) as client:
 

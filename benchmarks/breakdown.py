@@ -26,15 +26,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from availability import MONTH, READ_SCOPES, SLOT_SERVICE, window
+from availability import MONTH, READ_SCOPES, requests_for, window
 from booking import WRITE_SCOPES, free_pairs, payload
 from fastapi.testclient import TestClient
 from harness import Backend
-from seed import ZONE_NAME, Business, seed, sqlite_url, token
+from seed import Business, seed, sqlite_url, token
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -150,18 +149,9 @@ def breakdown(backend: Backend, business: Business, repeat: int = 15) -> list[st
         pairs = iter(free_pairs(runtime.db, business))
         counts = _watch(runtime.db)
         root = f"/v1.0/solutions/bookingBusinesses/{business.id}"
-        slots = f"{root}/services/{business.service_ids[SLOT_SERVICE]}/availableSlots"
-        first, tuesday = business.first_day, business.first_day + timedelta(days=1)
-        month = {"start": str(first), "end": str(first + timedelta(days=MONTH - 1))}
-        day = {"start": str(tuesday), "end": str(tuesday), "staffMemberId": business.staff_ids[0]}
-        body = {
-            "staffIds": business.staff_ids,
-            "startDateTime": {"dateTime": f"{first}T00:00:00", "timeZone": ZONE_NAME},
-            "endDateTime": {
-                "dateTime": f"{first + timedelta(days=MONTH)}T00:00:00",
-                "timeZone": ZONE_NAME,
-            },
-        }
+        asked = requests_for(business)
+        slots = root + asked.slots_path
+        month, day, body = asked.month_query, asked.day_query, asked.staff_body
         read = {"Authorization": f"Bearer {reader}"}
         write = {"Authorization": f"Bearer {writer}", "Content-Type": "application/json"}
         lines = [
