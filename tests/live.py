@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
@@ -25,6 +26,8 @@ def free_port() -> int:
 def serve(app: FastAPI) -> Iterator[str]:
     """Yield the base URL (http://127.0.0.1:PORT) while the server runs."""
     port = free_port()
+    # A server's links name the address it is reached at, as OPENVISIT_BASE_URL would.
+    app.state.runtime = replace(app.state.runtime, base_url=f"http://127.0.0.1:{port}")
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

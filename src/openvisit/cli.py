@@ -168,7 +168,7 @@ def _demo(settings: Settings, *, only_if_empty: bool) -> int:
             print("New admin API token (all scopes):")
             print(new_admin_token(db, SystemClock(), domain), flush=True)
             return 0
-        result = seed_demo(db, SystemClock(), id_domain=domain, base_url=base)
+        result = seed_demo(db, SystemClock(), id_domain=domain)
     finally:
         db.dispose()
     print(f"Demo business:   {result.business_id}")

@@ -70,7 +70,7 @@ def is_empty(db: Database) -> bool:
     return not page.items
 
 
-def seed_demo(db: Database, clock: Clock, *, id_domain: str, base_url: str) -> DemoResult:
+def seed_demo(db: Database, clock: Clock, *, id_domain: str) -> DemoResult:
     """Create and publish Contoso Health with staff, services, a question, customers and an
     administrator who can sign in and holds an all-scopes API token."""
     business = businesses.create_business(
@@ -210,7 +210,7 @@ def seed_demo(db: Database, clock: Clock, *, id_domain: str, base_url: str) -> D
                 "addresses": [],
             },
         )
-    businesses.publish_business(db, clock, bid, base_url=base_url, actor=ACTOR)
+    businesses.publish_business(db, clock, bid, actor=ACTOR)
     password = secrets.token_urlsafe(12)
     admin_email = demo_admin_email(id_domain)
     create_user(

@@ -28,7 +28,6 @@ BUSINESS_COLUMNS = {
     "defaultCurrencyIso": Business.default_currency_iso,
     "languageTag": Business.language_tag,
     "isPublished": Business.is_published,
-    "publicUrl": Business.public_url,
     "createdDateTime": Business.created_date_time,
     "lastUpdatedDateTime": Business.last_updated_date_time,
 }
@@ -105,29 +104,27 @@ def delete_business(db: Database, clock: Clock, business_id: str, *, actor: str)
         )
 
 
-def publish_business(
-    db: Database, clock: Clock, business_id: str, *, base_url: str, actor: str
-) -> None:
-    """Open the booking page to customers: isPublished true, publicUrl set."""
-    _set_published(
-        db, clock, business_id, public_url=f"{base_url}/book/{business_id}/", actor=actor
-    )
+def publish_business(db: Database, clock: Clock, business_id: str, *, actor: str) -> None:
+    """Open the booking page to customers (its address is `links.business_page_url`)."""
+    _set_published(db, clock, business_id, published=True, actor=actor)
 
 
 def unpublish_business(db: Database, clock: Clock, business_id: str, *, actor: str) -> None:
-    _set_published(db, clock, business_id, public_url=None, actor=actor)
+    _set_published(db, clock, business_id, published=False, actor=actor)
 
 
 def _set_published(
-    db: Database, clock: Clock, business_id: str, *, public_url: str | None, actor: str
+    db: Database, clock: Clock, business_id: str, *, published: bool, actor: str
 ) -> None:
     now = clock.now()
     with db.write() as session:
         business = require_business(session, business_id)
-        business.is_published = public_url is not None
-        business.public_url = public_url
+        business.is_published = published
+        # The link is derived from the base URL when read; a stored one would go stale
+        # when the server moves (behind a proxy, to another port), so none is kept.
+        business.public_url = None
         business.last_updated_date_time = now
-        action = "published" if public_url else "unpublished"
+        action = "published" if published else "unpublished"
         audit.record(
             session, f"openvisit.business.{action}", actor=actor, subject=business_id, at=now
         )

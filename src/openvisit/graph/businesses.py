@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 from openvisit.auth import scopes
 from openvisit.auth.tokens import Principal
 from openvisit.bookings import businesses
+from openvisit.bookings.links import business_page_url
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.deps import RuntimeDep, require_scope
 from openvisit.graph.odata import collection, parse_options, select_properties
@@ -38,7 +39,8 @@ Writer = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READWRITE))]
 Manager = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_MANAGE))]
 
 
-def business_json(business: "Business") -> dict[str, Any]:
+def business_json(business: "Business", base_url: str) -> dict[str, Any]:
+    public_url = business_page_url(base_url, business.id) if business.is_published else None
     return {
         "id": business.id,
         "displayName": business.display_name,
@@ -49,7 +51,7 @@ def business_json(business: "Business") -> dict[str, Any]:
         "defaultCurrencyIso": business.default_currency_iso,
         "languageTag": business.language_tag,
         "isPublished": business.is_published,
-        "publicUrl": business.public_url,
+        "publicUrl": public_url,
         "address": nested(PhysicalAddress, business.address),
         "businessHours": nested(WorkHours, business.business_hours),
         "schedulingPolicy": nested(SchedulingPolicy, business.scheduling_policy),
@@ -62,7 +64,7 @@ def business_json(business: "Business") -> dict[str, Any]:
 def _entity(request: Request, business: "Business") -> dict[str, Any]:
     return {
         "@odata.context": context_url(request, f"{BUSINESS_SET}/$entity"),
-        **business_json(business),
+        **business_json(business, request.app.state.runtime.base_url),
     }
 
 
@@ -74,7 +76,7 @@ def list_booking_businesses(request: Request, runtime: RuntimeDep, _: Reader) ->
     values = [
         {"id": item.id, "displayName": item.display_name}
         if not options.select
-        else business_json(item)
+        else business_json(item, runtime.base_url)
         for item in page.items
     ]
     return collection(request, context_url(request, BUSINESS_SET), page, values, options)
@@ -129,9 +131,7 @@ def delete_booking_business(business_id: str, runtime: RuntimeDep, caller: Manag
 @router.post("/{business_id}/publish", status_code=204, response_class=Response)
 def publish_booking_business(business_id: str, runtime: RuntimeDep, caller: Manager) -> Response:
     """Open the booking page to customers (isPublished, publicUrl)."""
-    businesses.publish_business(
-        runtime.db, runtime.clock, business_id, base_url=runtime.base_url, actor=caller.actor
-    )
+    businesses.publish_business(runtime.db, runtime.clock, business_id, actor=caller.actor)
     return Response(status_code=204)
 
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 from fastapi import Request
 
 from openvisit.errors import InvalidInput
+from openvisit.graph.responses import public_url
 from openvisit.listing import (
     BooleanGroup,
     Comparison,
@@ -251,5 +252,6 @@ def collection(
         params["$skip"] = str(page.next_skip)
         if options.query.top is not None:
             params["$top"] = str(options.query.top - (page.next_skip - options.query.skip))
-        body["@odata.nextLink"] = str(request.url.replace_query_params(**params))
+        next_url = request.url.replace_query_params(**params)
+        body["@odata.nextLink"] = public_url(request, f"{next_url.path}?{next_url.query}")
     return body

@@ -12,9 +12,18 @@ from openvisit.graph.schemas.types import GraphModel
 
 
 def api_root(request: Request) -> str:
-    """`http://host:port/v1.0` or `.../beta`, whichever version the request used."""
+    """`OPENVISIT_BASE_URL/v1.0` or `.../beta`, whichever version the request used.
+
+    The base URL setting, not the request's scheme and host: behind a TLS proxy the
+    request arrives over plain HTTP, and links must name the address clients use.
+    """
     version = request.url.path.lstrip("/").split("/", 1)[0] or "v1.0"
-    return f"{str(request.base_url).rstrip('/')}/{version}"
+    return f"{request.app.state.runtime.base_url}/{version}"
+
+
+def public_url(request: Request, path_and_query: str) -> str:
+    """An absolute link under the public base URL for a path (with its query) on this API."""
+    return f"{request.app.state.runtime.base_url}{path_and_query}"
 
 
 def context_url(request: Request, fragment: str) -> str:

@@ -7,6 +7,7 @@ from fastapi import Request
 from pydantic import Field
 
 from openvisit.auth import scopes
+from openvisit.bookings.links import service_page_url
 from openvisit.bookings.services import SERVICES
 from openvisit.graph.changes import body_changes, require, seconds
 from openvisit.graph.children import ChildApi, child_router
@@ -147,7 +148,7 @@ def service_json(service: "Service", request: Request) -> dict[str, Any]:
         "languageTag": service.language_tag,
         "maximumAttendeesCount": service.maximum_attendees_count,
         "changeCutoff": format_duration(timedelta(seconds=service.change_cutoff_seconds)),
-        "webUrl": f"{base}/book/{service.business_id}/services/{service.id}",
+        "webUrl": service_page_url(base, service.business_id, service.id),
         "createdDateTime": timestamp(service.created_date_time),
         "lastUpdatedDateTime": timestamp(service.last_updated_date_time),
     }
