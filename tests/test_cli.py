@@ -181,6 +181,17 @@ def test_serve_with_one_worker_runs_the_app_in_this_process(serve_env):
     assert options["port"] == 8124
 
 
+def test_serve_demo_prints_the_port_it_serves_on(serve_env, capsys, monkeypatch):
+    monkeypatch.delenv("OPENVISIT_BASE_URL", raising=False)
+
+    assert main(["serve", "--demo", "--workers", "1", "--port", "8125"]) == 0
+
+    out = capsys.readouterr().out
+    assert "API:             http://127.0.0.1:8125/v1.0/solutions/bookingBusinesses/" in out
+    assert "API reference:   http://127.0.0.1:8125/docs" in out
+    assert ":8123" not in out  # OPENVISIT_PORT, which --port overrides
+
+
 @pytest.mark.parametrize("option", ["--workers", "--threads"])
 def test_serve_refuses_zero_workers_or_threads(serve_env, capsys, option):
     assert main(["serve", option, "0"]) == 2
