@@ -59,10 +59,6 @@ def test_placeholder_secrets_are_refused_outside_dev_mode(tmp_path, value):
     assert resolve_secret_key(Settings(data_dir=tmp_path, secret_key=value, dev_mode=True)) == value
 
 
-def test_an_empty_secret_means_generate_one(tmp_path):
-    assert len(resolve_secret_key(Settings(data_dir=tmp_path, secret_key=""))) >= 32
-
-
 def test_masked_never_shows_the_secret(tmp_path):
     masked = Settings(data_dir=tmp_path, secret_key="x" * 40).masked()
 

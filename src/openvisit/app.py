@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from openvisit import __version__
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
+from openvisit.files import ensure_private_dir
 from openvisit.graph.api import graph_router
 from openvisit.graph.errors import error_response, install_error_handlers
 from openvisit.graph.limits import BodySizeLimitMiddleware
@@ -39,7 +40,7 @@ accepted too, and path segments match case-insensitively.
 def build_runtime(
     settings: Settings, *, clock: Clock | None = None, database: Database | None = None
 ) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.data_dir)
     return Runtime(
         db=database or Database(settings.resolved_database_url),
         clock=clock or SystemClock(),

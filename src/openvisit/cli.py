@@ -17,6 +17,7 @@ from typing import Any
 from openvisit.clock import SystemClock
 from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 from openvisit.errors import DomainError
+from openvisit.files import ensure_private_dir
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 
@@ -78,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings()
+        if args.command != "config":
+            # Refuse a weak key before a migration touches the database; `serve` makes
+            # the key here if there is none, once, before any worker starts.
+            resolve_secret_key(settings, create=args.command == "serve")
         return _run(args, settings)
     except (DomainError, UnsafeSettingsError, ValueError) as error:
         print(f"openvisit: {getattr(error, 'message', error)}", file=sys.stderr)
@@ -85,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _database(settings: Settings) -> Database:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(settings.data_dir)
     url = settings.resolved_database_url
     upgrade(url)
     return Database(url)

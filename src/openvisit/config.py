@@ -5,23 +5,16 @@ Only `app.py` and `cli.py` construct `Settings`; everything else receives values
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Values people paste from examples; a server must not sign sessions with them.
-PLACEHOLDER_SECRETS = frozenset(
-    {"", "changethis", "change-me", "changeme", "secret", "secret-key", "dev", "test", "default"}
-)
-MIN_SECRET_LENGTH = 32
-SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
+from openvisit import secret_key
+from openvisit.secret_key import UnsafeSettingsError
 
-
-class UnsafeSettingsError(ValueError):
-    """Raised when a setting would make the server unsafe to run."""
+__all__ = ["Settings", "UnsafeSettingsError", "resolve_secret_key"]
 
 
 class Settings(BaseSettings):
@@ -137,24 +130,13 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{user}{':***' if colon else ''}@{host}"
 
 
-def resolve_secret_key(settings: Settings) -> str:
-    """Return the signing key: the configured one, or one generated and kept on disk."""
-    if settings.secret_key is not None and settings.secret_key.get_secret_value().strip():
-        value = settings.secret_key.get_secret_value()
-        if not settings.dev_mode and (
-            value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH
-        ):
-            raise UnsafeSettingsError(
-                "OPENVISIT_SECRET_KEY is a placeholder or shorter than "
-                f"{MIN_SECRET_LENGTH} characters; set a random value or leave it empty "
-                "to have one generated."
-            )
-        return value
-    path = settings.data_dir / SECRET_FILE_NAME
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    path.write_text(value + "\n", encoding="utf-8")
-    path.chmod(0o600)
-    return value
+def resolve_secret_key(settings: Settings, *, create: bool = True) -> str:
+    """Return the signing key: the configured one, or one generated and kept on disk.
+
+    Raises UnsafeSettingsError for a weak key; see openvisit.secret_key.
+    """
+    configured = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
+    value = secret_key.resolve(
+        configured, settings.data_dir, dev_mode=settings.dev_mode, create=create
+    )
+    return value or ""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from openvisit.files import ensure_private_file
 from openvisit.store.locking import LOCK_TIMEOUT_MS, Busy, guard, is_lock_timeout
 from openvisit.store.writer_queue import WriterQueue, lock_path_for
 
@@ -27,6 +29,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            prepare_sqlite_file(url)
         self.engine = self._create_engine(url, echo=echo)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -86,6 +90,20 @@ class Database:
         self.engine.dispose()
         if self._writers is not None:
             self._writers.close()
+
+
+def prepare_sqlite_file(url: str) -> None:
+    """Create a SQLite database file with mode 0600 before SQLite creates it 0644.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so all three
+    stay readable by the server's user only. In-memory databases have no file.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():  # otherwise SQLite's own error names the missing folder
+        ensure_private_file(path)
 
 
 def in_write_transaction(session: Session) -> bool:
