@@ -12,9 +12,10 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
+from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
 
-__all__ = ["Settings", "UnsafeSettingsError", "resolve_secret_key"]
+__all__ = ["Settings", "UnsafeSettingsError", "mask_url_password", "resolve_secret_key"]
 
 
 class Settings(BaseSettings):
@@ -104,11 +105,13 @@ class Settings(BaseSettings):
         """The effective settings with secrets masked, for `openvisit config`."""
         values = self.model_dump(mode="json")
         values["secret_key"] = "********" if self.secret_key else "(generated in data folder)"
-        values["database_url"] = mask_url_password(self.resolved_database_url)
+        values["database_url"] = self.resolved_database_url
         values["base_url"] = self.public_base_url
-        if self.redis_url:
-            values["redis_url"] = mask_url_password(self.redis_url)
-        return values
+        # Every string, not only the known URLs: a setting added later may hold one too.
+        return {
+            name: mask_url_password(value) if isinstance(value, str) else value
+            for name, value in values.items()
+        }
 
 
 def normalize_database_url(url: str | None, data_dir: Path) -> str:
@@ -119,15 +122,6 @@ def normalize_database_url(url: str | None, data_dir: Path) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def mask_url_password(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user, colon, _password = credentials.partition(":")
-    return f"{scheme}://{user}{':***' if colon else ''}@{host}"
 
 
 def resolve_secret_key(settings: Settings, *, create: bool = True) -> str:
