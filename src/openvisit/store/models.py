@@ -170,6 +170,41 @@ class ApiToken(Base):
     revoked_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class StaffSignInSession(Base):
+    """One staff sign-in. The cookie holds a random secret; only its SHA-256 digest is kept,
+    so a copy of this table signs nobody in. `id` is the public handle the CLI shows."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (UniqueConstraint("token_digest"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Indexed: expired rows are pruned by this column at every sign-in.
+    expires_date_time: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    revoked_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per key (an account digest or a client address), shared by
+    every worker process. Rows are pruned once `forget_after` passes, so the table stays
+    as small as the set of keys that failed recently."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    forget_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class AuditRecord(Base):
     """Append-only log of state changes, written inside the changing transaction."""
 
