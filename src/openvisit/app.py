@@ -16,6 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from openvisit import __version__
+from openvisit.addresses import parse_trusted_proxies
+from openvisit.auth.hashing import PasswordHashing
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
 from openvisit.files import ensure_private_dir
@@ -51,6 +53,8 @@ def build_runtime(
         session_max_age_seconds=settings.session_max_age_seconds,
         secure_cookies=settings.public_base_url.startswith("https://"),
         redis_url=settings.redis_url,
+        trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+        password_hashing=PasswordHashing(),
     )
 
 

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
+from openvisit.addresses import parse_trusted_proxies
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
 
@@ -78,9 +79,22 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(
         default=8 * 3600, ge=60, description="Lifetime of a staff sign-in session."
     )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Reverse proxies (addresses or CIDR networks, comma- or space-separated) whose "
+            "X-Forwarded-For names the client. Empty: the direct peer is the client."
+        ),
+    )
     page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a collection returns at once."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        parse_trusted_proxies(value)  # refuse a typo at start, not at the first request
+        return value
 
     @field_validator("base_url")
     @classmethod

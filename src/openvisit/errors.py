@@ -40,3 +40,23 @@ class Unauthenticated(DomainError):
 class Forbidden(DomainError):
     code = "accessDenied"
     status = 403
+
+
+class RetryLater(DomainError):
+    """Refused for now; the client may try again after `retry_after_seconds`."""
+
+    def __init__(
+        self, message: str, *, retry_after_seconds: int, target: str | None = None
+    ) -> None:
+        super().__init__(message, target=target)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+
+class TooManyRequests(RetryLater):
+    code = "activityLimitReached"
+    status = 429
+
+
+class ServiceBusy(RetryLater):
+    code = "serviceNotAvailable"
+    status = 503

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from openvisit.addresses import IPNetwork
+from openvisit.auth.hashing import PasswordHashing, shared_hashing
 from openvisit.clock import Clock
 from openvisit.store.db import Database
 
@@ -19,3 +21,7 @@ class Runtime:
     session_max_age_seconds: int
     secure_cookies: bool
     redis_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For is believed (addresses.client_address).
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    # argon2 runs here, off the request threads, with a bounded queue (auth/hashing.py).
+    password_hashing: PasswordHashing = field(default_factory=shared_hashing)

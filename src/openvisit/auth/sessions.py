@@ -1,16 +1,18 @@
-"""Staff sign-in sessions as signed cookies, and the CSRF tokens that go with them.
+"""Staff sign-in sessions kept on the server, and the CSRF tokens that go with them.
 
-A session cookie is `{"uid": user id, "sid": random nonce}` signed by itsdangerous with the
-server's secret key; the signer stamps the issue time into the cookie. Nothing is stored on
-the server, so a session ends when the cookie expires (`max_age_seconds` after sign-in) or
-the browser drops it (log-out). Any cookie that is expired, garbled, tampered with, or
-signed with another key reads as "signed out"; callers never see why.
+The session cookie holds a random secret (256 bits). The server keeps one row per sign-in
+(`staff_sessions`) with the secret's SHA-256 digest, the user, when it started, was last
+seen and ends, the client's address and user agent, and when it was revoked. A cookie
+counts only while its row is unrevoked, unexpired and its user active, so log-out,
+a password change, disabling the user or `openvisit session revoke` end it at once,
+including every copy of the cookie. A digest is enough (not argon2): the secret is
+random, so there is nothing to guess, and every page view checks it.
 
-Time comes from the injected `Clock`, not from itsdangerous' own `time.time()`, so the
-issue stamp and the age check agree with the rest of the server and tests can step time.
+Time comes from the injected `Clock`, so expiry agrees with the rest of the server and
+tests can step time. A session lasts a fixed time from sign-in (not a sliding window).
 
 CSRF: a form token is an HMAC of a nonce the browser holds in an HttpOnly cookie. Signed in,
-that nonce is the session's; on the login form (no session yet) it is a separate random
+that nonce is the session secret; on the login form (no session yet) it is a separate random
 cookie (a signed double-submit cookie). A cross-site page can neither read the cookie nor
 compute the HMAC without the secret key, so it cannot fill in a valid token.
 """
@@ -21,35 +23,42 @@ import hashlib
 import hmac
 import secrets
 import string
+import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
-from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
-from openvisit.auth.users import UserView, get_user
+from openvisit import audit
+from openvisit.addresses import Client
+from openvisit.auth.users import UserView
 from openvisit.clock import Clock
 from openvisit.errors import NotFound
 from openvisit.store.db import Database
+from openvisit.store.models import StaffSignInSession, StaffUser
 
 SESSION_COOKIE = "openvisit_session"
 LOGIN_CSRF_COOKIE = "openvisit_login_csrf"
-_SESSION_SALT = "openvisit.staff-session"
 _CSRF_PURPOSE = b"openvisit.csrf"
 _NONCE_BYTES = 32
-# Bounds around the 43 characters we issue: a junk cookie is refused before any hashing.
+# Bounds around the 43 characters we issue: a junk cookie is refused before any lookup.
 _MIN_NONCE_LENGTH = 32
 _MAX_NONCE_LENGTH = 128
 _NONCE_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_")
+# Writing "last seen" on every page view would turn reads into writes; once a minute is plenty.
+LAST_SEEN_GRANULARITY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
 class StaffSession:
-    """What a valid session cookie says: who, which sign-in, and when it was issued."""
+    """A live sign-in: its public id, whose it is, the cookie secret (the CSRF nonce)."""
 
+    id: str
     user_id: str
     nonce: str
-    issued_at: datetime
+    created: datetime
+    expires: datetime
 
 
 @dataclass(frozen=True)
@@ -60,21 +69,24 @@ class SignedIn:
     session: StaffSession
 
 
-class _ClockSigner(TimestampSigner):
-    """A TimestampSigner that reads the server's Clock instead of `time.time()`."""
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session as `openvisit session list` shows it (never the secret)."""
 
-    def __init__(self, *args: Any, clock: Clock, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clock = clock
+    id: str
+    user_id: str
+    user_email: str
+    created: datetime
+    last_seen: datetime
+    expires: datetime
+    client_address: str | None
+    user_agent: str | None
+    revoked: datetime | None
 
-    def get_timestamp(self) -> int:
-        return int(self._clock.now().timestamp())
-
-
-def _serializer(secret_key: str, clock: Clock) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        secret_key, salt=_SESSION_SALT, signer=_ClockSigner, signer_kwargs={"clock": clock}
-    )
+    def state(self, now: datetime) -> str:
+        if self.revoked is not None:
+            return "revoked"
+        return "active" if now <= self.expires else "expired"
 
 
 def new_nonce() -> str:
@@ -82,53 +94,191 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(_NONCE_BYTES)
 
 
-def issue_session(secret_key: str, clock: Clock, user_id: str) -> str:
-    """Return the cookie value for a new session of `user_id`, stamped with `clock.now()`.
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
-    Every sign-in gets a new nonce, so a cookie planted before sign-in (session fixation)
-    never becomes a signed-in session.
+
+def start_session(
+    session: Session, now: datetime, user_id: str, *, max_age_seconds: int, client: Client
+) -> StaffSession:
+    """Add a session row inside the caller's transaction; the result's nonce is the cookie.
+
+    Every sign-in gets a new secret, so a cookie planted before sign-in (session fixation)
+    never becomes a signed-in session. Rows past their end are pruned here, which keeps the
+    table as small as the set of live sessions.
     """
-    return _serializer(secret_key, clock).dumps({"uid": user_id, "sid": new_nonce()})
+    session.execute(delete(StaffSignInSession).where(StaffSignInSession.expires_date_time < now))
+    secret = new_nonce()
+    row = StaffSignInSession(
+        id=str(uuid.uuid4()),
+        token_digest=_digest(secret),
+        user_id=user_id,
+        created_date_time=now,
+        last_seen_date_time=now,
+        expires_date_time=now + timedelta(seconds=max_age_seconds),
+        client_address=client.address,
+        user_agent=client.user_agent,
+    )
+    session.add(row)
+    return StaffSession(
+        id=row.id,
+        user_id=user_id,
+        nonce=secret,
+        created=row.created_date_time,
+        expires=row.expires_date_time,
+    )
 
 
-def read_session(
-    secret_key: str, clock: Clock, cookie: str | None, *, max_age_seconds: int
-) -> StaffSession | None:
-    """Decode a session cookie; None unless it is well-formed, untampered and unexpired.
-
-    A cookie stamped in the future (clock moved back, or forged with the key) is refused too.
-    """
-    if not cookie:
-        return None
-    try:
-        payload, issued_at = _serializer(secret_key, clock).loads(
-            cookie, max_age=max_age_seconds, return_timestamp=True
-        )
-    except BadData:  # bad or expired signature, malformed stamp, undecodable payload
-        return None
-    if not isinstance(payload, dict):
-        return None
-    user_id, nonce = payload.get("uid"), payload.get("sid")
-    if not isinstance(user_id, str) or not isinstance(nonce, str) or not user_id or not nonce:
-        return None
-    return StaffSession(user_id=user_id, nonce=nonce, issued_at=issued_at)
-
-
-def signed_in_user(
-    db: Database, secret_key: str, clock: Clock, cookie: str | None, *, max_age_seconds: int
-) -> SignedIn | None:
+def signed_in_user(db: Database, clock: Clock, cookie: str | None) -> SignedIn | None:
     """The signed-in staff user for a session cookie, or None when signed out.
 
-    A deactivated or deleted user is signed out at once, even with an unexpired cookie.
+    Signed out means: no such session, revoked, expired, started in the future (the clock
+    moved back), or its user deactivated or deleted. Callers never see which.
     """
-    session = read_session(secret_key, clock, cookie, max_age_seconds=max_age_seconds)
-    if session is None:
+    if not cookie or not _is_plausible_nonce(cookie):
         return None
-    try:
-        user = get_user(db, session.user_id)
-    except NotFound:
+    now = clock.now()
+    with db.read() as session:
+        found = session.execute(
+            select(StaffSignInSession, StaffUser)
+            .join(StaffUser, StaffUser.id == StaffSignInSession.user_id)
+            .where(StaffSignInSession.token_digest == _digest(cookie))
+        ).first()
+    if found is None:
         return None
-    return SignedIn(user=user, session=session)
+    row, user = found
+    if (
+        row.revoked_date_time is not None
+        or not row.created_date_time <= now <= row.expires_date_time
+        or not user.is_active
+    ):
+        return None
+    if now - row.last_seen_date_time >= LAST_SEEN_GRANULARITY:
+        with db.write() as session:
+            session.execute(
+                update(StaffSignInSession)
+                .where(StaffSignInSession.id == row.id)
+                .values(last_seen_date_time=now)
+            )
+    view = UserView(id=user.id, email=user.email, display_name=user.display_name, role=user.role)
+    staff_session = StaffSession(
+        id=row.id,
+        user_id=user.id,
+        nonce=cookie,
+        created=row.created_date_time,
+        expires=row.expires_date_time,
+    )
+    return SignedIn(user=view, session=staff_session)
+
+
+def sign_out(db: Database, clock: Clock, signed_in: SignedIn, client: Client) -> None:
+    """End this session on the server (every copy of its cookie) and audit the log-out."""
+    now = clock.now()
+    with db.write() as session:
+        session.execute(
+            update(StaffSignInSession)
+            .where(
+                StaffSignInSession.id == signed_in.session.id,
+                StaffSignInSession.revoked_date_time.is_(None),
+            )
+            .values(revoked_date_time=now)
+        )
+        audit.record(
+            session,
+            "openvisit.session.signed_out",
+            actor=f"user:{signed_in.user.id}",
+            subject=signed_in.user.id,
+            at=now,
+            data={
+                "sessionId": signed_in.session.id,
+                "address": client.address,
+                "userAgent": client.user_agent,
+            },
+        )
+
+
+def revoke_user_sessions(session: Session, user_id: str, now: datetime) -> int:
+    """Revoke every unrevoked session of `user_id` inside the caller's transaction.
+
+    Expired ones too: the CLI's clock and a server's may disagree, and revoking is final.
+    """
+    result = session.execute(
+        update(StaffSignInSession)
+        .where(
+            StaffSignInSession.user_id == user_id,
+            StaffSignInSession.revoked_date_time.is_(None),
+        )
+        .values(revoked_date_time=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def revoke_session(db: Database, clock: Clock, session_id: str, *, actor: str = "cli") -> None:
+    """Revoke one session by its public id; revoking it again changes nothing."""
+    now = clock.now()
+    with db.write() as session:
+        row = session.get(StaffSignInSession, session_id)
+        if row is None:
+            raise NotFound(f"no session {session_id}")
+        if row.revoked_date_time is None:
+            row.revoked_date_time = now
+            audit.record(
+                session,
+                "openvisit.session.revoked",
+                actor=actor,
+                subject=row.user_id,
+                at=now,
+                data={"sessionId": session_id},
+            )
+
+
+def revoke_sessions_of(db: Database, clock: Clock, user_id: str, *, actor: str = "cli") -> int:
+    """Revoke every live session of one user; the number revoked."""
+    now = clock.now()
+    with db.write() as session:
+        count = revoke_user_sessions(session, user_id, now)
+        audit.record(
+            session,
+            "openvisit.session.revoked",
+            actor=actor,
+            subject=user_id,
+            at=now,
+            data={"allSessions": True, "count": count},
+        )
+        return count
+
+
+def list_sessions(
+    db: Database, clock: Clock, *, user_id: str | None = None, include_ended: bool = False
+) -> list[SessionInfo]:
+    """Sessions, oldest first: live ones only unless `include_ended`."""
+    now = clock.now()
+    query = select(StaffSignInSession, StaffUser.email).join(
+        StaffUser, StaffUser.id == StaffSignInSession.user_id
+    )
+    if user_id is not None:
+        query = query.where(StaffSignInSession.user_id == user_id)
+    if not include_ended:
+        query = query.where(
+            StaffSignInSession.revoked_date_time.is_(None),
+            StaffSignInSession.expires_date_time >= now,
+        )
+    query = query.order_by(StaffSignInSession.created_date_time, StaffSignInSession.id)
+    with db.read() as session:
+        return [
+            SessionInfo(
+                id=row.id,
+                user_id=row.user_id,
+                user_email=email,
+                created=row.created_date_time,
+                last_seen=row.last_seen_date_time,
+                expires=row.expires_date_time,
+                client_address=row.client_address,
+                user_agent=row.user_agent,
+                revoked=row.revoked_date_time,
+            )
+            for row, email in session.execute(query).all()
+        ]
 
 
 def csrf_token(secret_key: str, nonce: str) -> str:

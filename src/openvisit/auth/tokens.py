@@ -18,7 +18,8 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from openvisit import audit
 from openvisit.auth.scopes import parse_scopes
@@ -206,6 +207,24 @@ def revoke_token(db: Database, clock: Clock, token_id: str, *, actor: str = "cli
             row.revoked_date_time = now
             _forget(db, token_id)
             audit.record(session, "openvisit.token.revoked", actor=actor, subject=token_id, at=now)
+
+
+def revoke_user_tokens(session: Session, db: Database, user_id: str, now: datetime) -> int:
+    """Revoke every live token acting for `user_id` inside the caller's transaction."""
+    token_ids = list(
+        session.scalars(
+            select(ApiToken.id).where(
+                ApiToken.user_id == user_id, ApiToken.revoked_date_time.is_(None)
+            )
+        )
+    )
+    if token_ids:
+        session.execute(
+            update(ApiToken).where(ApiToken.id.in_(token_ids)).values(revoked_date_time=now)
+        )
+    for token_id in token_ids:
+        _forget(db, token_id)
+    return len(token_ids)
 
 
 def _info(row: ApiToken, user_email: str | None) -> TokenInfo:

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from openvisit.errors import DomainError
+from openvisit.errors import DomainError, RetryLater
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Bearer realm="openvisit"'} if error.status == 401 else None
+        if isinstance(error, RetryLater):
+            headers = {"Retry-After": str(error.retry_after_seconds)}
         return error_response(request, error.status, error.code, error.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -14,12 +14,13 @@ from openvisit.auth.sessions import (
     SESSION_COOKIE,
     check_csrf,
     csrf_token,
-    issue_session,
     login_nonce,
+    sign_out,
 )
-from openvisit.auth.users import authenticate
+from openvisit.auth.sign_in import SignInContext, SignInRequest, WrongCredentials, sign_in
+from openvisit.errors import RetryLater
 from openvisit.runtime import Runtime
-from openvisit.web.deps import RuntimeDep, SignedInDep
+from openvisit.web.deps import ClientDep, RuntimeDep, SignedInDep
 from openvisit.web.redirects import LOGIN_PATH, STAFF_HOME, login_url, safe_next
 from openvisit.web.rendering import PageRoute, page, see_other
 
@@ -58,22 +59,32 @@ def login_form(
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     runtime: RuntimeDep,
+    client: ClientDep,
     email: FormField = "",
     password: FormField = "",
     csrf: Annotated[str, Form(alias="csrf_token")] = "",
     next_path: Annotated[str, Form(alias="next")] = "",
 ) -> Response:
+    # async: waiting for the password hash (on its own pool) must hold no request thread.
     if not check_csrf(runtime.secret_key, request.cookies.get(LOGIN_CSRF_COOKIE), csrf):
         return _login_page(
             request, runtime, next_path=next_path, email=email, error=STALE_FORM, status_code=400
         )
     # Browsers trim type=email fields; a pasted address from a plain client may not be.
     email = email.strip()
-    user = authenticate(runtime.db, email, password)
-    if user is None:
+    context = SignInContext(
+        db=runtime.db,
+        clock=runtime.clock,
+        hashing=runtime.password_hashing,
+        secret_key=runtime.secret_key,
+        session_max_age_seconds=runtime.session_max_age_seconds,
+    )
+    try:
+        result = await sign_in(context, SignInRequest(email, password, client))
+    except WrongCredentials:
         return _login_page(
             request,
             runtime,
@@ -82,10 +93,21 @@ def login(
             error=WRONG_CREDENTIALS,
             status_code=401,
         )
+    except RetryLater as refused:  # throttled (429) or the hashing queue is full (503)
+        response = _login_page(
+            request,
+            runtime,
+            next_path=next_path,
+            email=email,
+            error=refused.message,
+            status_code=refused.status,
+        )
+        response.headers["Retry-After"] = str(refused.retry_after_seconds)
+        return response
     response = see_other(safe_next(next_path))
     response.set_cookie(
         SESSION_COOKIE,
-        issue_session(runtime.secret_key, runtime.clock, user.id),
+        result.cookie,
         max_age=runtime.session_max_age_seconds,
         path="/",
         secure=runtime.secure_cookies,
@@ -119,6 +141,7 @@ def logout(
     request: Request,
     runtime: RuntimeDep,
     signed_in: SignedInDep,
+    client: ClientDep,
     csrf: Annotated[str, Form(alias="csrf_token")] = "",
 ) -> Response:
     # Without a live session there is nothing a forged request could end, so no token is
@@ -126,6 +149,9 @@ def logout(
     if signed_in is not None and not check_csrf(runtime.secret_key, signed_in.session.nonce, csrf):
         context = {"message": STALE_FORM, "back": STAFF_HOME}
         return page(request, "error.html", context, status_code=400)
+    if signed_in is not None:
+        # Ends the session on the server too, so a copy of the cookie stops working.
+        sign_out(runtime.db, runtime.clock, signed_in, client)
     response = see_other(LOGIN_PATH)
     _clear_session_cookie(response, runtime)
     return response
