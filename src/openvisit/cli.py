@@ -1,4 +1,4 @@
-"""The `openvisit` command: serve, db upgrade, demo, token, user, config.
+"""The `openvisit` command: serve, db upgrade, demo, token, user, session, config.
 
 It reads the same settings as the server, so `openvisit token create` run beside a
 server writes to that server's database.
@@ -11,9 +11,10 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from openvisit import cli_accounts
 from openvisit.clock import SystemClock
 from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 from openvisit.errors import DomainError
@@ -71,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_create.add_argument("--password", help="sign-in password (at least 8 characters)")
     user_create.add_argument("--name", help="display name")
+    cli_accounts.add_user_commands(user_commands)
+    cli_accounts.add_session_commands(commands)
     return parser
 
 
@@ -110,7 +113,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _demo(settings, only_if_empty=False)
     if args.command == "token":
         return _token(args, settings)
+    if args.command == "session":
+        return _with_database(settings, lambda db: cli_accounts.run_session(args, db))
+    if args.user_command != "create":
+        secret_key = resolve_secret_key(settings)
+        return _with_database(settings, lambda db: cli_accounts.run_user(args, db, secret_key))
     return _user(args, settings)
+
+
+def _with_database(settings: Settings, command: Callable[[Database], int]) -> int:
+    db = _database(settings)
+    try:
+        return command(db)
+    finally:
+        db.dispose()
 
 
 # `serve` options that override a setting of the same name.
