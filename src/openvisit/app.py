@@ -28,6 +28,7 @@ from openvisit.graph.paths import GraphPathMiddleware
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
+from openvisit.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # web/api_docs.py serves /docs from vendored files, not a CDN
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -101,6 +102,7 @@ def create_app(
     _add_health(app)
     app.add_middleware(GraphPathMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 
