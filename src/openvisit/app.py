@@ -24,6 +24,7 @@ from openvisit.files import ensure_private_dir
 from openvisit.graph.api import graph_router
 from openvisit.graph.errors import error_response, install_error_handlers
 from openvisit.graph.limits import BodySizeLimitMiddleware
+from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
@@ -94,6 +95,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # web/api_docs.py serves /docs from vendored files, not a CDN
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     install_error_handlers(app)
@@ -103,6 +105,7 @@ def create_app(
     app.add_middleware(GraphPathMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    install_openapi(app)
     return app
 
 

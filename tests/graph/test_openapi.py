@@ -1,12 +1,15 @@
-"""The OpenAPI document covers every API operation, and the service reports health."""
+"""The OpenAPI document covers every API operation in Graph's terms (operation names, error
+envelope, OData options, scopes), and the service reports health."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 from fastapi.routing import APIRoute
 
 from openvisit.graph.api import RESOURCE_ROUTERS, VERSION_PREFIXES
+from openvisit.graph.openapi import OPERATIONS, GraphError
 from openvisit.store.db import Database
 from tests.factories import BUSINESSES, make_business
 
@@ -86,3 +89,105 @@ def test_oversized_bodies_are_refused_before_parsing(client, auth, runtime):
     for response in (declared, streamed):
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "requestEntityTooLarge"
+
+
+def _operations(spec):
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def _graph_routes():
+    return [
+        route
+        for router in RESOURCE_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+
+
+def test_operations_are_named_after_graphs_operations(client):
+    spec = client.get("/openapi.json").json()
+    ids = {
+        (method, path): operation["operationId"] for path, method, operation in _operations(spec)
+    }
+
+    assert [route.name for route in _graph_routes() if route.name not in OPERATIONS] == []
+    assert ids[("get", f"{BUSINESSES}")] == "bookingBusiness_List"
+    assert ids[("get", f"{BUSINESSES}/{{business_id}}")] == "bookingBusiness_Get"
+    assert ids[("post", f"{BUSINESSES}/{{business_id}}/publish")] == "bookingBusiness_Publish"
+    cancel = f"{BUSINESSES}/{{business_id}}/appointments/{{appointment_id}}/cancel"
+    assert ids[("post", cancel)] == "bookingAppointment_Cancel"
+    assert ids[("post", cancel.replace("/v1.0/", "/beta/"))] == "beta_bookingAppointment_Cancel"
+    assert ids[("get", "/v1.0/solutions/bookingCurrencies")] == "bookingCurrency_List"
+    assert len(set(ids.values())) == len(ids)
+
+
+def test_errors_are_documented_as_graphs_envelope_never_422(client, make_token):
+    spec = client.get("/openapi.json").json()
+    read_only = {"Authorization": f"Bearer {make_token('Bookings.Read.All')}"}
+    refused = client.post(BUSINESSES, headers=read_only, json={"displayName": "X"})
+    invalid = client.get(f"{BUSINESSES}?$top=x", headers=read_only)
+
+    assert "422" not in json.dumps(spec)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, method, operation in _operations(spec):
+        if "security" not in operation:
+            continue  # health checks
+        statuses = {"400", "401", "403", "404"} | ({"409"} if method != "get" else set())
+        documented = {
+            status: response["content"]["application/json"]["schema"]["$ref"]
+            for status, response in operation["responses"].items()
+            if status[0] == "4"
+        }
+        assert documented == dict.fromkeys(statuses, "#/components/schemas/GraphError"), path
+    # The documented schema is the model the real answers validate against.
+    for response in (refused, invalid):
+        assert response.status_code in (400, 403)
+        GraphError.model_validate(response.json())
+    assert spec["components"]["schemas"]["GraphErrorDetail"]["required"] == [
+        "code",
+        "message",
+        "innerError",
+    ]
+
+
+def test_odata_query_options_are_declared_where_they_work(client):
+    spec = client.get("/openapi.json").json()
+    parameters = spec["components"]["parameters"]
+
+    def options(path, method="get"):
+        refs = [p.get("$ref", "") for p in spec["paths"][path][method].get("parameters", [])]
+        return [parameters[ref.rsplit("/", 1)[1]]["name"] for ref in refs if ref]
+
+    odata = ["$filter", "$orderby", "$top", "$skip", "$count", "$select"]
+    assert options(BUSINESSES) == odata
+    assert options(f"{BUSINESSES}/{{business_id}}/customers") == odata
+    assert options(f"{BUSINESSES}/{{business_id}}/appointments") == odata
+    assert options(f"{BUSINESSES}/{{business_id}}") == ["$select"]
+    assert options(f"{BUSINESSES}/{{business_id}}/services/$count") == ["$filter"]
+    assert options("/v1.0/solutions/bookingCurrencies") == ["$top", "$skip", "$count", "$select"]
+    assert options(f"{BUSINESSES}/{{business_id}}/publish", "post") == []
+    assert parameters["odata_top"]["schema"] == {"type": "integer", "minimum": 0, "maximum": 1000}
+
+
+def test_each_operation_declares_the_scope_its_route_checks(client, make_token, runtime):
+    spec = client.get("/openapi.json").json()
+    by_id = {operation["operationId"]: operation for _, _, operation in _operations(spec)}
+
+    def scope(operation_id):
+        [requirement] = by_id[operation_id]["security"]
+        return requirement["HTTPBearer"]
+
+    assert scope("bookingBusiness_List") == ["Bookings.Read.All"]
+    assert scope("bookingBusiness_Create") == ["Bookings.Manage.All"]
+    assert scope("bookingBusiness_Update") == ["Bookings.ReadWrite.All"]
+    assert scope("bookingAppointment_Cancel") == ["BookingsAppointment.ReadWrite.All"]
+    assert scope("user_Get") == ["User.Read"]
+    assert "Least scope: `Bookings.Manage.All`." in by_id["bookingBusiness_Create"]["description"]
+    # The documented scope is the one enforced: it opens the operation, one below does not.
+    business = make_business(runtime)
+    for granted, status in (("Bookings.ReadWrite.All", 403), ("Bookings.Manage.All", 204)):
+        headers = {"Authorization": f"Bearer {make_token(granted)}"}
+        answer = client.post(f"{BUSINESSES}/{business}/publish", headers=headers)
+        assert answer.status_code == status

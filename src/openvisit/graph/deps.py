@@ -43,6 +43,11 @@ async def get_principal(
     )
 
 
+# Each require_scope dependency -> the scope it demands, so the OpenAPI document
+# (graph/openapi.py) states the scope the code checks instead of a second copy.
+LEAST_SCOPES: dict[Callable[..., object], str] = {}
+
+
 def require_scope(least: str) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency: the caller must hold `least` or a scope Graph lists as higher."""
 
@@ -53,4 +58,5 @@ def require_scope(least: str) -> Callable[[Principal], Awaitable[Principal]]:
             )
         return principal
 
+    LEAST_SCOPES[check] = least
     return check
