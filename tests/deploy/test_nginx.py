@@ -38,11 +38,19 @@ START_SECONDS = 30
 DEMO_BUSINESS = "contosohealth@openvisit.local"
 
 
-def doc_block(language: str) -> str:
-    """The first ``` block of `language` in docs/deploy.md."""
-    match = re.search(rf"```{language}\n(.*?)```", DEPLOY_DOC.read_text(encoding="utf-8"), re.S)
-    assert match, f"docs/deploy.md has no {language} block"
-    return match.group(1)
+def doc_block(language: str, containing: str = "") -> str:
+    """The first ``` block of `language` in docs/deploy.md that holds `containing`."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", DEPLOY_DOC.read_text(encoding="utf-8"), re.S)
+    found = [block for block in blocks if containing in block]
+    assert found, f"docs/deploy.md has no {language} block with {containing!r}"
+    return str(found[0])
+
+
+def documented_settings() -> dict[str, str]:
+    """The OPENVISIT_* lines of the page's settings file (comments left out)."""
+    lines = doc_block("sh", "OPENVISIT_BASE_URL=").splitlines()
+    pairs = (line.split("=", 1) for line in lines if line.startswith("OPENVISIT_"))
+    return {name: value for name, value in pairs}
 
 
 def site_config(*, upstream: int, http: int, https: int, cert: Path, key: Path) -> str:
@@ -152,15 +160,16 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     (tmp_path / "nginx.conf").write_text(main_config(site, tmp_path), encoding="utf-8")
     # Only the settings the recipe asks for: the caller's OPENVISIT_* must not leak in.
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPENVISIT_")}
-    env |= {
+    env |= documented_settings() | {
         "OPENVISIT_DATA_DIR": str(tmp_path / "data"),
         "OPENVISIT_BASE_URL": base_url,
+        "OPENVISIT_PORT": str(upstream),
         "OPENVISIT_PAGE_SIZE": "1",  # so that a collection carries @odata.nextLink
     }
     server_log = tmp_path / "server.log"
     with server_log.open("wb") as sink:
         server = subprocess.Popen(
-            [sys.executable, "-m", "openvisit", "serve", "--demo", "--port", str(upstream)],
+            [sys.executable, "-m", "openvisit", "serve", "--demo"],
             cwd=tmp_path,  # no .env from the checkout
             env=env,
             stdout=sink,
