@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import threading
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from openvisit.auth.hashing import HashingBusy, PasswordHashing
+from openvisit.auth.hashing import HASHING_NICENESS, HashingBusy, PasswordHashing
 from tests.web.test_sign_in import make_admin, submit_login
 
 
@@ -89,3 +90,13 @@ def test_a_cancelled_caller_keeps_its_place_until_the_hash_ends(pool):
             break
         threading.Event().wait(0.01)
     assert pool.pending == 0
+
+
+def test_hashing_threads_yield_the_cpu_to_request_threads(pool):
+    def own_niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    process_niceness = os.getpriority(os.PRIO_PROCESS, 0)
+
+    assert asyncio.run(pool.run(own_niceness)) == min(19, process_niceness + HASHING_NICENESS)
+    assert own_niceness() == process_niceness

@@ -5,13 +5,15 @@ milliseconds of a core per hash. Run on the request thread pool, 16 clients post
 wrong passwords took every thread and 640 MB, and plain API reads waited seconds for a
 thread. Here hashing runs on `threads` threads (the cores, at most 4) and at most
 `queue` more hashes may wait; past that a sign-in is refused at once with
-`HashingBusy` (503 with Retry-After) instead of piling up. The caller awaits the
+`HashingBusy` (503 with Retry-After) instead of piling up. The threads run at a lower
+CPU priority, so when hashing and requests contend for a core, requests win. The caller awaits the
 result on the event loop, so a sign-in waiting for its hash holds no request thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -25,6 +27,8 @@ T = TypeVar("T")
 MAX_DEFAULT_THREADS = 4
 # Seconds a refused sign-in is told to wait: a hash takes well under one.
 BUSY_RETRY_AFTER_SECONDS = 1
+# Added to the hashing threads' nice value: a sign-in may wait, an API read should not.
+HASHING_NICENESS = 10
 
 
 class HashingBusy(ServiceBusy):
@@ -41,13 +45,20 @@ class PasswordHashing:
     def __init__(self, threads: int | None = None, queue: int | None = None) -> None:
         self.threads = threads or default_threads()
         self.queue = self.threads * 4 if queue is None else queue
-        self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="openvisit-hash")
+        self._executor = ThreadPoolExecutor(
+            self.threads, thread_name_prefix="openvisit-hash", initializer=_lower_priority
+        )
         self._lock = threading.Lock()
         self._pending = 0  # hashes running or queued, across every event loop
 
     @property
     def pending(self) -> int:
         return self._pending
+
+    def check_room(self) -> None:
+        """Raise HashingBusy now if a hash could not be queued, before any other work."""
+        if self._pending >= self.threads + self.queue:
+            raise _busy()
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         """Run `function(*args)` on a hashing thread and await its result.
@@ -58,10 +69,7 @@ class PasswordHashing:
         """
         with self._lock:
             if self._pending >= self.threads + self.queue:
-                raise HashingBusy(
-                    "The server is busy checking other sign-ins; try again in a moment.",
-                    retry_after_seconds=BUSY_RETRY_AFTER_SECONDS,
-                )
+                raise _busy()
             self._pending += 1
         try:
             future = self._executor.submit(function, *args)
@@ -77,6 +85,28 @@ class PasswordHashing:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _busy() -> HashingBusy:
+    return HashingBusy(
+        "The server is busy checking other sign-ins; try again in a moment.",
+        retry_after_seconds=BUSY_RETRY_AFTER_SECONDS,
+    )
+
+
+def _lower_priority() -> None:
+    """Run this hashing thread (and the threads argon2 starts for its lanes) at a lower
+    CPU priority, so the scheduler hands a contended core to request threads first.
+
+    On Linux a thread is a task with a nice value of its own; elsewhere this is a no-op.
+    """
+    # Not Linux, or refused: hashing still works, at the normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(
+            os.PRIO_PROCESS,
+            threading.get_native_id(),
+            os.getpriority(os.PRIO_PROCESS, 0) + HASHING_NICENESS,
+        )
 
 
 _shared: PasswordHashing | None = None

@@ -101,6 +101,8 @@ async def sign_in(context: SignInContext, request: SignInRequest) -> SignedInRes
     Raises SignInThrottled (429) while the account or the address must wait, HashingBusy
     (503) when the hashing queue is full, WrongCredentials (401) on a mismatch.
     """
+    # A full hashing queue refuses first: a flood then costs no database read per attempt.
+    context.hashing.check_room()
     keys = throttle.keys_for(context.secret_key, request.email, request.client.address)
     candidate = await anyio.to_thread.run_sync(_check_and_load, context, keys, request.email)
     matched = False
