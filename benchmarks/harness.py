@@ -94,18 +94,21 @@ class Served:
 
 
 @contextmanager
-def server(url: str, data_dir: Path, *, workers: int = 1) -> Iterator[Served]:
+def server(
+    url: str, data_dir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[Served]:
     """The real server in a subprocess on `url`; yields its base URL.
 
     Always `openvisit serve --workers N`, as shipped: with N > 1 it runs uvicorn's process
     manager, whose workers are spawned children of the serve process (`process_tree`
     finds them). Threads per worker come from OPENVISIT_THREADS (default 8).
     Logging stays as shipped (INFO, with uvicorn's access log) and goes to a file, where
-    every worker logs its own "Application startup complete".
+    every worker logs its own "Application startup complete". `env` adds variables.
     """
     port = free_port()
     env = {
         **os.environ,
+        **(env or {}),
         "OPENVISIT_DATA_DIR": str(data_dir),
         "OPENVISIT_DATABASE_URL": url,
         "OPENVISIT_SECRET_KEY": secrets.token_urlsafe(48),

@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import login_flood
 from availability import (
     READ_SCOPES,
     Figure,
@@ -55,6 +56,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-breakdown", action="store_true", help="skip the per-request breakdown"
+    )
+    parser.add_argument(
+        "--no-login-flood", action="store_true", help="skip the login-flood benchmark"
     )
     args = parser.parse_args()
     began = time.perf_counter()
@@ -113,6 +117,9 @@ def main() -> int:
             finally:
                 if name == "postgresql":
                     drop_postgres()
+        if not args.no_login_flood:
+            print(login_flood.title(polite=False))
+            print("\n".join(login_flood.run(Path(folder)).lines()))
     _print_summary(summary, outcomes)
     print(f"\n(total {time.perf_counter() - began:.0f} s; load average now {load_average()})")
     return 0
