@@ -26,6 +26,7 @@ from openvisit.graph.errors import error_response, install_error_handlers
 from openvisit.graph.limits import BodySizeLimitMiddleware
 from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
+from openvisit.metrics import install as install_metrics
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
@@ -106,6 +107,8 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     install_openapi(app)
+    if settings is not None:  # last, so its timing covers the other middleware
+        install_metrics(app, settings.metrics_access)
     return app
 
 

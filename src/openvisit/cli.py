@@ -136,7 +136,7 @@ SERVE_OVERRIDES = ("host", "port", "workers", "threads")
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
-    from openvisit import workers  # noqa: PLC0415 - only `serve` needs the server
+    from openvisit import telemetry, workers  # noqa: PLC0415 - only `serve` needs them
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
 
     overrides = {name: getattr(args, name) for name in SERVE_OVERRIDES}
@@ -169,6 +169,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     # their settings from the environment, so what the command line changed goes there.
     for name in SERVE_OVERRIDES:
         os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
+    if settings.metrics_access.enabled:  # workers sum their figures through this folder
+        telemetry.prepare_multiprocess_dir(settings.data_dir / "metrics")
     return workers.serve(workers.WorkerOptions(settings.host, settings.port), settings.workers)
 
 

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
 from openvisit.addresses import parse_trusted_proxies
+from openvisit.metrics_access import MetricsAccess, parse_networks
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
 
@@ -89,6 +90,16 @@ class Settings(BaseSettings):
     page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a collection returns at once."
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token `GET /metrics` requires. With no token and no address list "
+        "the endpoint is off (404).",
+    )
+    metrics_addresses: str | None = Field(
+        default=None,
+        description="Comma-separated client addresses or networks (127.0.0.1, 10.0.0.0/8) "
+        "that may read `GET /metrics`; with a token set too, both must match.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -100,6 +111,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else None
+
+    @field_validator("metrics_addresses")
+    @classmethod
+    def _check_networks(cls, value: str | None) -> str | None:
+        parse_networks(value)  # a typo must stop the start, not leave /metrics open or off
+        return value
+
+    @property
+    def metrics_access(self) -> MetricsAccess:
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        return MetricsAccess(token=token or None, networks=parse_networks(self.metrics_addresses))
 
     @property
     def public_base_url(self) -> str:

@@ -29,6 +29,8 @@ from types import FrameType
 
 import uvicorn
 
+from openvisit import telemetry
+
 logger = logging.getLogger("uvicorn.error")
 
 APP = "openvisit.app:create_app"
@@ -140,6 +142,8 @@ class Supervisor:
                 logger.warning(
                     "Worker %s exited with %s; starting another.", process.pid, process.exitcode
                 )
+                if process.pid is not None:
+                    telemetry.process_exited(process.pid)
                 self._processes[index] = self._start()
         return 0
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.bookings import outcomes
 from openvisit.bookings.availability import (
     bookable_time,
     booking_policy,
@@ -32,7 +33,7 @@ from openvisit.bookings.availability import (
 from openvisit.bookings.records import business_not_found, require_business
 from openvisit.clock import Clock
 from openvisit.errors import Conflict, InvalidInput, NotFound
-from openvisit.scheduling.booking import group_key, refusal
+from openvisit.scheduling.booking import REFUSAL_CODES, group_key, refusal
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
@@ -91,6 +92,7 @@ class Authority:
     override_hours: bool = False
 
 
+@outcomes.count_refusals
 def book(
     db: Database,
     clock: Clock,
@@ -111,7 +113,9 @@ def book(
             replayed = _replay_committed(db, business_id, idempotency_key, fingerprint)
             if replayed is not None:
                 return replayed
-        raise Conflict("The time is already booked for that staff member.") from error
+        raise outcomes.SlotRefused(
+            "The time is already booked for that staff member.", reasons=["conflict"]
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,9 @@ def _book(
             if isinstance(prepared, Appointment):
                 return prepared
             draft = prepared
-        return _insert(session, draft, authority, now, idempotency_key, fingerprint)
+        appointment = _insert(session, draft, authority, now, idempotency_key, fingerprint)
+    outcomes.booking_made()  # after the commit, and never for a replay
+    return appointment
 
 
 def _prepare(
@@ -636,19 +642,25 @@ def _choose(
     busy = staff_bookings(session, [member.id for member in candidates], reach, exclude=exclude)
     policy = None if authority.override_hours else booking_policy(service, business)
     reasons: dict[str, str] = {}
+    codes: list[str] = []
     for member in candidates:
         working = None if authority.override_hours else bookable_time(member, business, reach)
         reason = refusal(spec, start, end, busy[member.id], working=working, policy=policy, now=now)
         if reason:
             reasons[member.id] = f"{member.display_name}: {reason}"
+            codes.append(REFUSAL_CODES.get(reason, "other"))
     if explicit:
         if reasons:
-            raise Conflict("The appointment cannot be booked: " + "; ".join(reasons.values()))
+            raise outcomes.SlotRefused(
+                "The appointment cannot be booked: " + "; ".join(reasons.values()), reasons=codes
+            )
         return list(candidates)
     free = [member for member in candidates if member.id not in reasons]
     if not free:
         detail = "; ".join(reasons.values())
-        raise Conflict(f"No staff member is free for that time ({detail}).")
+        raise outcomes.SlotRefused(
+            f"No staff member is free for that time ({detail}).", reasons=codes
+        )
     load = _day_load(session, business, [member.id for member in free], start)
     # Least booked that day; ties keep the service's staff order, so the pick is stable.
     return [min(free, key=lambda member: load.get(member.id, 0))]

@@ -44,6 +44,19 @@ def seats_free(
     return max(service.capacity - taken, 0)
 
 
+# Why a time cannot be booked, in words a person reads, and the short code metrics count.
+TOO_SOON = "it starts sooner than the minimum lead time allows"
+TOO_FAR = "it starts later than the maximum advance allows"
+OUTSIDE_HOURS = "it is outside working hours"
+ALREADY_BOOKED = "the time is already booked"
+REFUSAL_CODES = {
+    TOO_SOON: "lead_time",
+    TOO_FAR: "advance_limit",
+    OUTSIDE_HOURS: "outside_hours",
+    ALREADY_BOOKED: "conflict",
+}
+
+
 def refusal(
     service: ServiceSpec,
     start: datetime,
@@ -63,13 +76,13 @@ def refusal(
     if policy is not None:
         window = policy.start_window(now)
         if window is None or start < window.start:
-            return "it starts sooner than the minimum lead time allows"
+            return TOO_SOON
         if start > window.end:
-            return "it starts later than the maximum advance allows"
+            return TOO_FAR
     if working is not None and not any(
         period.contains(Interval(start, end)) for period in merge(working)
     ):
-        return "it is outside working hours"
+        return OUTSIDE_HOURS
     if seats_free(service, start, end, bookings) < seats:
-        return "the time is already booked"
+        return ALREADY_BOOKED
     return None

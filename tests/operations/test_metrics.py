@@ -1,0 +1,166 @@
+"""GET /metrics: off by default, guarded by a token or an address list, and summed over
+the workers of a real `openvisit serve --workers 2`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from openvisit.app import create_app
+from openvisit.config import Settings
+from tests.conftest import TEST_SECRET
+from tests.live import free_port, worker_pids
+
+WAIT_SECONDS = 30
+SERVE = (sys.executable, "-m", "openvisit", "serve")
+METRICS_TOKEN = "scrape-" + "x1y2z3" * 6
+BUSINESS_ROUTE = "/v1.0/solutions/bookingBusinesses/{business_id}"
+
+
+def hermetic_env(data_dir, **settings: str) -> dict[str, str]:
+    """This process's environment without the caller's OPENVISIT_* and Prometheus settings."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("OPENVISIT_") and name.upper() != "PROMETHEUS_MULTIPROC_DIR"
+    }
+    env.update(OPENVISIT_DATA_DIR=str(data_dir), OPENVISIT_SECRET_KEY=TEST_SECRET)
+    env.update({f"OPENVISIT_{name.upper()}": value for name, value in settings.items()})
+    return env
+
+
+@pytest.fixture
+def no_settings_env(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith("OPENVISIT_"):
+            monkeypatch.delenv(name)
+
+
+def _client(tmp_path, **settings) -> TestClient:
+    return TestClient(create_app(Settings(data_dir=tmp_path, secret_key=TEST_SECRET, **settings)))
+
+
+def test_metrics_are_off_unless_a_token_or_address_list_is_set(tmp_path, no_settings_env):
+    with _client(tmp_path) as client:
+        assert client.get("/metrics").status_code == 404
+
+
+def test_a_metrics_token_is_required_when_set(tmp_path, no_settings_env):
+    with _client(tmp_path, metrics_token=METRICS_TOKEN) as client:
+        missing = client.get("/metrics")
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
+        right = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+
+    assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert missing.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert right.status_code == 200
+    assert right.headers["content-type"].startswith("text/plain; version=")
+
+
+def test_only_listed_addresses_may_read_the_metrics(tmp_path, no_settings_env):
+    # TestClient's client address is "testclient", which is no listed address.
+    with _client(tmp_path, metrics_addresses="127.0.0.1, ::1") as client:
+        assert client.get("/metrics").status_code == 403
+
+
+def test_a_bad_address_list_stops_the_start(tmp_path, no_settings_env):
+    with pytest.raises(ValueError, match=r"'10\.0\.0\.300' is not an IP address"):
+        Settings(data_dir=tmp_path, metrics_addresses="127.0.0.1,10.0.0.300")
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        metric, _, value = line.rpartition(" ")
+        if metric == f"{name}{{{wanted}}}" or (not labels and metric == name):
+            return float(value)
+    return 0.0
+
+
+def test_two_workers_serve_requests_and_metrics_sum_them(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    env = hermetic_env(tmp_path, metrics_token=METRICS_TOKEN, metrics_addresses="127.0.0.1")
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*SERVE, "--demo", "--workers", "2", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        while log.read_text(errors="replace").count("Application startup complete") < 2:
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.1)
+        printed = log.read_text(errors="replace")
+        api_token = re.search(r"^(ovt_\S+)$", printed, re.MULTILINE).group(1)
+        business = re.search(r"bookingBusinesses/(\S+@\S+)", printed).group(1)
+        headers = {"Authorization": f"Bearer {api_token}"}
+        # A new connection each: the kernel spreads them over both workers' sockets.
+        statuses = [
+            httpx.get(
+                f"{base}/v1.0/solutions/bookingBusinesses/{business}?$select=displayName",
+                headers=headers,
+                timeout=5,
+            ).status_code
+            for _ in range(40)
+        ]
+        missing = httpx.get(
+            f"{base}/v1.0/solutions/bookingBusinesses/nobody@openvisit.local",
+            headers=headers,
+            timeout=5,
+        )
+        unauthorized = httpx.get(f"{base}/metrics", timeout=5)
+        scraped = httpx.get(
+            f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=5
+        )
+        recorded = {
+            int(match.group(1))
+            for file in (tmp_path / "metrics").iterdir()
+            if (match := re.fullmatch(r"counter_(\d+)\.db", file.name))
+        }
+        workers = worker_pids(process.pid)
+
+        assert statuses == [200] * 40
+        assert missing.status_code == 404
+        assert unauthorized.status_code == 401
+        assert scraped.status_code == 200
+        assert len(workers) == 2
+        assert workers <= recorded  # both workers answered some of the requests
+        text = scraped.text
+        route = {"method": "GET", "route": BUSINESS_ROUTE}
+        assert _sample(text, "openvisit_http_requests_total", **route, status="200") == 40
+        assert _sample(text, "openvisit_http_requests_total", **route, status="404") == 1
+        assert _sample(text, "openvisit_http_request_duration_seconds_count", **route) == 41
+        assert (
+            _sample(text, "openvisit_http_request_duration_seconds_bucket", **route, le="+Inf")
+            == 41
+        )
+        assert "openvisit_db_connections_checked_out" in text
+        assert "openvisit_bookings_made_total" in text
+        # Labels name route templates only: no ids, no query strings.
+        assert business not in text and "nobody@" not in text and "$select" not in text
+        process.terminate()
+        assert process.wait(timeout=WAIT_SECONDS) == 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
