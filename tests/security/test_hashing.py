@@ -7,13 +7,15 @@ import asyncio
 import dataclasses
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from openvisit.app import create_app
 from openvisit.auth.hashing import HASHING_NICENESS, HashingBusy, PasswordHashing
-from tests.web.test_sign_in import make_admin, submit_login
+from tests.web.test_sign_in import EMAIL, PASSWORD, csrf_from, make_admin, submit_login
 
 
 @pytest.fixture
@@ -100,3 +102,48 @@ def test_hashing_threads_yield_the_cpu_to_request_threads(pool):
 
     assert asyncio.run(pool.run(own_niceness)) == min(19, process_niceness + HASHING_NICENESS)
     assert own_niceness() == process_niceness
+
+
+def test_a_sign_in_waiting_for_its_hash_holds_no_request_thread(runtime, pool, make_token):
+    make_admin(runtime)
+    headers = {"Authorization": f"Bearer {make_token()}"}
+    # One request thread in all: a sign-in holding it would block the read below.
+    app = create_app(runtime=dataclasses.replace(runtime, password_hashing=pool), threads=1)
+    release, occupiers = occupy(pool, 1)  # the one hashing thread is busy; one may queue
+    safety = threading.Timer(10, release.set)  # if the read blocks, the test fails, not hangs
+    safety.start()
+    answers: dict[str, int] = {}
+    try:
+        with TestClient(app, follow_redirects=False) as browser:
+            form = {
+                "email": EMAIL,
+                "password": PASSWORD,
+                "csrf_token": csrf_from(browser.get("/login")),
+            }
+
+            def sign_in() -> None:
+                answers["login"] = browser.post("/login", data=form).status_code
+
+            signing_in = threading.Thread(target=sign_in)
+            signing_in.start()
+            for _ in range(500):
+                if pool.pending == 2:
+                    break
+                threading.Event().wait(0.01)
+            assert pool.pending == 2  # the sign-in is waiting for its hash
+
+            began = time.monotonic()
+            read = browser.get("/v1.0/solutions/bookingBusinesses", headers=headers)
+            waited = time.monotonic() - began
+
+            release.set()
+            signing_in.join(10)
+    finally:
+        release.set()
+        safety.cancel()
+        for thread in occupiers:
+            thread.join(10)
+
+    assert read.status_code == 200
+    assert waited < 5
+    assert answers["login"] == 303
