@@ -15,7 +15,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from openvisit import __version__
+from openvisit import __version__, logs
 from openvisit.addresses import parse_trusted_proxies
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.clock import Clock, SystemClock
@@ -24,6 +24,7 @@ from openvisit.files import ensure_private_dir
 from openvisit.graph.api import graph_router
 from openvisit.graph.errors import error_response, install_error_handlers
 from openvisit.graph.limits import BodySizeLimitMiddleware
+from openvisit.graph.observe import RequestContextMiddleware
 from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
 from openvisit.metrics import install as install_metrics
@@ -73,6 +74,10 @@ def create_app(
     defaults to `settings.threads`, and with only a `runtime` anyio's default stays.
     `uvicorn --factory openvisit.app:create_app` calls this with no arguments.
     """
+    if runtime is None and settings is None:
+        # Built by uvicorn's factory (a worker process): nothing has set up logging yet.
+        settings = Settings()
+        logs.configure(settings.log_level, settings.log_format)
     if runtime is None:
         settings = settings or Settings()
         runtime = build_runtime(settings)
@@ -109,6 +114,8 @@ def create_app(
     install_openapi(app)
     if settings is not None:  # last, so its timing covers the other middleware
         install_metrics(app, settings.metrics_access)
+    # Outermost of ours: request ids and the 500 answer cover what every other one does.
+    app.add_middleware(RequestContextMiddleware)
     return app
 
 

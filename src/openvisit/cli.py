@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from openvisit import cli_accounts
+from openvisit import __version__, cli_accounts, logs
 from openvisit.clock import SystemClock
 from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 from openvisit.errors import DomainError
@@ -25,6 +24,7 @@ from openvisit.store.migrate import upgrade
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openvisit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"openvisit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="migrate and serve the API and pages")
@@ -79,9 +79,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure("warning")
     try:
         settings = Settings()
+        # Only `serve` logs at info by default: a command's output is its own lines, not
+        # the migrations it ran on the way.
+        quiet = args.command != "serve" and "log_level" not in settings.model_fields_set
+        logs.configure("warning" if quiet else settings.log_level, settings.log_format)
         if args.command != "config":
             # Refuse a weak key before a migration touches the database; `serve` makes
             # the key here if there is none, once, before any worker starts.
@@ -159,8 +163,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
-        "log_level": "info",
+        "log_level": settings.log_level,
         "proxy_headers": False,
+        # Our handler (openvisit.logs) formats uvicorn's lines; our access log drops the
+        # query string's values, which uvicorn's would print.
+        "log_config": None,
+        "access_log": False,
     }
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **options)
@@ -171,7 +179,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
     if settings.metrics_access.enabled:  # workers sum their figures through this folder
         telemetry.prepare_multiprocess_dir(settings.data_dir / "metrics")
-    return workers.serve(workers.WorkerOptions(settings.host, settings.port), settings.workers)
+    worker_options = workers.WorkerOptions(settings.host, settings.port, settings.log_level)
+    return workers.serve(worker_options, settings.workers)
 
 
 def _demo(settings: Settings, *, only_if_empty: bool) -> int:

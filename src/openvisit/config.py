@@ -6,7 +6,7 @@ Only `app.py` and `cli.py` construct `Settings`; everything else receives values
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +100,22 @@ class Settings(BaseSettings):
         description="Comma-separated client addresses or networks (127.0.0.1, 10.0.0.0/8) "
         "that may read `GET /metrics`; with a token set too, both must match.",
     )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description=(
+            "Lowest level `openvisit serve` logs. Other commands log warnings and errors "
+            "only, unless this is set."
+        ),
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log line format on standard error: text or json (one object a line).",
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("trusted_proxies")
     @classmethod

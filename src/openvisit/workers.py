@@ -53,6 +53,9 @@ class WorkerOptions:
             port=self.port,
             log_level=self.log_level,
             proxy_headers=False,
+            # openvisit.logs formats every line (create_app configures it in the worker).
+            log_config=None,
+            access_log=False,
         )
 
 

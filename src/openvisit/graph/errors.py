@@ -6,7 +6,6 @@ Graph errors page documents and what msgraph-sdk turns into `ODataError`.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,8 +16,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openvisit.errors import DomainError, RetryLater
-
-logger = logging.getLogger(__name__)
 
 HTTP_CODES = {
     400: "badRequest",
@@ -98,11 +95,5 @@ def install_error_handlers(app: FastAPI) -> None:
             request, error.status_code, code, message, headers=getattr(error, "headers", None)
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        logger.exception(
-            "unhandled error on %s %s", request.method, request.url.path, exc_info=error
-        )
-        return error_response(
-            request, 500, "generalException", "An unexpected error occurred; it has been logged."
-        )
+    # Exceptions no handler takes are answered by graph/observe.py, which logs them once
+    # and keeps the connection open.
