@@ -1,4 +1,5 @@
-"""The `openvisit` command: serve, db upgrade, demo, token, user, session, config.
+"""The `openvisit` command: serve, db upgrade, demo, token, user, session, config,
+backup, restore.
 
 It reads the same settings as the server, so `openvisit token create` run beside a
 server writes to that server's database.
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from openvisit import __version__, cli_accounts, logs
+from openvisit import __version__, cli_accounts, cli_backup, logs
 from openvisit.clock import SystemClock
 from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 from openvisit.errors import DomainError
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     user_create.add_argument("--name", help="display name")
     cli_accounts.add_user_commands(user_commands)
     cli_accounts.add_session_commands(commands)
+    cli_backup.add_commands(commands)
     return parser
 
 
@@ -117,6 +119,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _demo(settings, only_if_empty=False)
     if args.command == "token":
         return _token(args, settings)
+    if args.command in cli_backup.COMMANDS:
+        return cli_backup.run(args, settings.resolved_database_url, settings.data_dir)
     if args.command == "session":
         return _with_database(settings, lambda db: cli_accounts.run_session(args, db))
     if args.user_command != "create":

@@ -19,23 +19,12 @@ from openvisit.app import create_app
 from openvisit.config import Settings
 from tests.conftest import TEST_SECRET
 from tests.live import free_port, worker_pids
+from tests.operations.env import hermetic_env
 
 WAIT_SECONDS = 30
 SERVE = (sys.executable, "-m", "openvisit", "serve")
 METRICS_TOKEN = "scrape-" + "x1y2z3" * 6
 BUSINESS_ROUTE = "/v1.0/solutions/bookingBusinesses/{business_id}"
-
-
-def hermetic_env(data_dir, **settings: str) -> dict[str, str]:
-    """This process's environment without the caller's OPENVISIT_* and Prometheus settings."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("OPENVISIT_") and name.upper() != "PROMETHEUS_MULTIPROC_DIR"
-    }
-    env.update(OPENVISIT_DATA_DIR=str(data_dir), OPENVISIT_SECRET_KEY=TEST_SECRET)
-    env.update({f"OPENVISIT_{name.upper()}": value for name, value in settings.items()})
-    return env
 
 
 @pytest.fixture
