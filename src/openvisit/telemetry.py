@@ -60,7 +60,7 @@ DB_CHECKED_OUT = Gauge(
 )
 DB_OVERFLOW = Gauge(
     "openvisit_db_connections_overflow",
-    "Connections in use beyond the pool size (PostgreSQL's pool overflow; 0 on SQLite).",
+    "Connections in use beyond the pool size (SQLAlchemy's pool overflow).",
     multiprocess_mode="livesum",
 )
 
