@@ -146,6 +146,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from openvisit import telemetry, workers  # noqa: PLC0415 - only `serve` needs them
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
+    from openvisit.connections import ConnectionLimits  # noqa: PLC0415
 
     overrides = {name: getattr(args, name) for name in SERVE_OVERRIDES}
     # Validated like the environment, so `--workers 0` fails as OPENVISIT_WORKERS=0 does.
@@ -174,7 +175,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "log_config": None,
         "access_log": False,
     }
+    limits = ConnectionLimits(
+        header_timeout=settings.header_timeout_seconds,
+        keepalive_timeout=settings.keepalive_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
     if settings.workers == 1:
+        options.update(limits.uvicorn_options())
         uvicorn.run(create_app(settings), **options)
         return 0
     # Workers are fresh processes that build the app from an import string and read
@@ -183,7 +190,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
     if settings.metrics_access.enabled:  # workers sum their figures through this folder
         telemetry.prepare_multiprocess_dir(settings.data_dir / "metrics")
-    worker_options = workers.WorkerOptions(settings.host, settings.port, settings.log_level)
+    worker_options = workers.WorkerOptions(
+        settings.host, settings.port, settings.log_level, limits=limits
+    )
     return workers.serve(worker_options, settings.workers)
 
 

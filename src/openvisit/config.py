@@ -60,6 +60,30 @@ class Settings(BaseSettings):
             "A few per worker is enough: more only contend for the GIL."
         ),
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description=(
+            "Time a client has to send a whole request (headers and body) once it connects "
+            "or starts its next request; slower or silent connections are closed."
+        ),
+    )
+    keepalive_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Time an idle keep-alive connection stays open between requests.",
+    )
+    max_connections: int = Field(
+        default=768,
+        ge=1,
+        le=100_000,
+        description=(
+            "Open connections per worker process. Past it a new connection replaces the "
+            "longest-idle one, or gets a 503 when all are busy. Lowered to fit the file limit."
+        ),
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=(

@@ -22,7 +22,7 @@ import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as EventType
 from types import FrameType
@@ -30,6 +30,7 @@ from types import FrameType
 import uvicorn
 
 from openvisit import telemetry
+from openvisit.connections import ConnectionLimits
 
 logger = logging.getLogger("uvicorn.error")
 
@@ -44,6 +45,7 @@ class WorkerOptions:
     host: str
     port: int
     log_level: str = "info"
+    limits: ConnectionLimits = field(default_factory=ConnectionLimits)
 
     def uvicorn_config(self) -> uvicorn.Config:
         return uvicorn.Config(
@@ -56,6 +58,7 @@ class WorkerOptions:
             # openvisit.logs formats every line (create_app configures it in the worker).
             log_config=None,
             access_log=False,
+            **self.limits.uvicorn_options(),
         )
 
 
