@@ -150,3 +150,82 @@ def test_a_port_held_by_another_program_is_refused_at_once(tmp_path: Path) -> No
         assert Supervisor(WorkerOptions("127.0.0.1", port), 2).run() == 1
         with pytest.raises(OSError):
             listening_socket("127.0.0.1", port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sighup_replaces_the_workers_and_sigint_stops_them(tmp_path: Path) -> None:
+    with _server(tmp_path, 2) as (process, port, log):
+        old = worker_pids(process.pid)
+        os.kill(process.pid, signal.SIGHUP)
+
+        _wait_for(lambda: "Reloaded" in log.read_text(), "the reload finishing")
+        new = worker_pids(process.pid)
+        assert process.poll() is None  # the supervisor lives on
+        assert len(new) == 2
+        assert not new & old
+        assert not any(_alive(pid) for pid in old)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=WAIT_SECONDS) == 0
+        assert not any(_alive(pid) for pid in new)
+
+
+def test_workers_die_with_a_killed_supervisor(tmp_path: Path) -> None:
+    with _server(tmp_path, 2) as (process, port, _log):
+        workers = worker_pids(process.pid)
+        os.kill(process.pid, signal.SIGKILL)  # no chance to stop them itself
+        process.wait(timeout=WAIT_SECONDS)
+
+        _wait_for(lambda: not any(_alive(pid) for pid in workers), "the workers exiting")
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+
+
+def _second_serve(data_dir: Path, port: int) -> tuple[int, str]:
+    """Exit status and standard error of another `openvisit serve --workers 2`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OPENVISIT_")}
+    env |= {"OPENVISIT_DATA_DIR": str(data_dir), "OPENVISIT_SECRET_KEY": TEST_SECRET}
+    command = [sys.executable, "-m", "openvisit", "serve", "--workers", "2", "--port", str(port)]
+    with subprocess.Popen(
+        command,
+        env=env,
+        cwd=data_dir.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as second:
+        try:
+            _out, error = second.communicate(timeout=WAIT_SECONDS)
+        finally:  # not refused: it serves; stop it and its workers
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(second.pid, signal.SIGKILL)
+    return second.wait(), error
+
+
+def test_a_second_server_on_the_same_port_or_data_folder_is_refused(tmp_path: Path) -> None:
+    with _server(tmp_path, 2) as (process, port, _log):
+        other_folder = tmp_path / "other"
+        other_folder.mkdir()
+        same_port = _second_serve(other_folder, port)
+        same_folder = _second_serve(tmp_path, free_port())
+
+        assert process.poll() is None
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+
+    assert same_port[0] == 2, same_port[1]
+    assert same_port[1].startswith("openvisit: ")
+    assert f"127.0.0.1:{port}" in same_port[1]
+    assert "Traceback" not in same_port[1]
+    assert same_folder[0] == 2, same_folder[1]
+    assert same_folder[1].startswith("openvisit: ")
+    assert "data folder" in same_folder[1]
+    assert "OPENVISIT_DATA_DIR" in same_folder[1]

@@ -19,6 +19,7 @@ from openvisit.clock import SystemClock
 from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
 from openvisit.errors import DomainError
 from openvisit.files import ensure_private_dir
+from openvisit.instance import AlreadyRunningError, single_instance
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # the key here if there is none, once, before any worker starts.
             resolve_secret_key(settings, create=args.command == "serve")
         return _run(args, settings)
-    except (DomainError, UnsafeSettingsError, ValueError) as error:
+    except (DomainError, UnsafeSettingsError, ValueError, AlreadyRunningError) as error:
         print(f"openvisit: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
 
@@ -142,17 +143,24 @@ SERVE_OVERRIDES = ("host", "port", "workers", "threads")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    overrides = {name: getattr(args, name) for name in SERVE_OVERRIDES}
+    # Validated like the environment, so `--workers 0` fails as OPENVISIT_WORKERS=0 does.
+    settings = Settings.model_validate(
+        {**settings.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
+    )
+    ensure_private_dir(settings.data_dir)
+    # Before migrating: a second server must not touch the database of a running one.
+    with single_instance(settings.data_dir, settings.host, settings.port):
+        return _serve_alone(args, settings)
+
+
+def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
     from openvisit import telemetry, workers  # noqa: PLC0415 - only `serve` needs them
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
     from openvisit.connections import ConnectionLimits  # noqa: PLC0415
 
-    overrides = {name: getattr(args, name) for name in SERVE_OVERRIDES}
-    # Validated like the environment, so `--workers 0` fails as OPENVISIT_WORKERS=0 does.
-    settings = Settings.model_validate(
-        {**settings.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
-    )
     _database(settings).dispose()
     if args.demo:
         _demo(settings, only_if_empty=True)
