@@ -211,6 +211,9 @@ class Supervisor:
             time.sleep(0.05)
         old, self._processes = self._processes, fresh
         self._stop_all(old)
+        for process, _serving in old:
+            if process.pid is not None:
+                telemetry.process_exited(process.pid)
         logger.info("Reloaded: %d new workers serve, the old ones stopped", self.workers)
 
     def _stop(self, _number: int, _frame: FrameType | None) -> None:
