@@ -50,7 +50,7 @@ def documented_settings() -> dict[str, str]:
     """The OPENVISIT_* lines of the page's settings file (comments left out)."""
     lines = doc_block("sh", "OPENVISIT_BASE_URL=").splitlines()
     pairs = (line.split("=", 1) for line in lines if line.startswith("OPENVISIT_"))
-    return {name: value for name, value in pairs}
+    return dict(pairs)
 
 
 def site_config(*, upstream: int, http: int, https: int, cert: Path, key: Path) -> str:
