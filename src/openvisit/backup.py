@@ -8,14 +8,17 @@ format (one consistent snapshot) and pg_restore, from Debian's postgresql-client
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import MetaData, inspect, make_url, select, text
+from sqlalchemy import Connection, MetaData, inspect, make_url, select, text
+from sqlalchemy.exc import OperationalError
 
 from openvisit.errors import DomainError
 from openvisit.store.db import Database, prepare_sqlite_file
@@ -109,7 +112,9 @@ def _sqlite_backup(path: Path, target: Path) -> None:
     if not path.is_file():
         raise BackupError(f"There is no database at {path} to back up.")
     # Read-only: a backup never creates or changes the database it copies.
-    source = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=SQLITE_TIMEOUT_SECONDS)
+    source = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=SQLITE_TIMEOUT_SECONDS
+    )
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)
@@ -143,7 +148,7 @@ def _is_empty(database_url: str) -> bool:
     """No table other than Alembic's bookkeeping holds a row."""
     database = Database(database_url)
     try:
-        with database.engine.connect() as connection:
+        with _connected(database) as connection:
             metadata = MetaData()
             metadata.reflect(connection)
             for table in metadata.sorted_tables:
@@ -154,6 +159,16 @@ def _is_empty(database_url: str) -> bool:
         return True
     finally:
         database.dispose()
+
+
+@contextlib.contextmanager
+def _connected(database: Database) -> Iterator[Connection]:
+    try:
+        connection = database.engine.connect()
+    except OperationalError as error:
+        raise BackupError(f"Cannot open the database: {error.orig}".strip()) from error
+    with connection:
+        yield connection
 
 
 def _drop_everything(database_url: str) -> None:

@@ -195,3 +195,25 @@ def test_a_backup_never_overwrites_a_file(tmp_path):
     assert result.returncode == 2
     assert "exists already" in result.stderr
     assert existing.read_text() == "precious"
+
+
+def test_a_sqlite_url_relative_to_the_working_folder_is_backed_up(tmp_path):
+    relative = "sqlite:///relative.db"
+    assert _openvisit(tmp_path, relative, "db", "upgrade").returncode == 0
+
+    result = _openvisit(tmp_path, relative, "backup", "relative.backup")
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "relative.backup").read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_restore_into_a_database_that_cannot_be_opened_says_so(tmp_path):
+    backup_file = tmp_path / "empty.backup"
+    backup_file.write_bytes(b"PGDMP")  # looks like a dump; the database is checked first
+    missing = f"{POSTGRES_ADMIN_URL.rpartition('/')[0]}/openvisit_no_such_database"
+
+    result = _openvisit(tmp_path, missing, "restore", str(backup_file))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("openvisit: Cannot open the database:")
+    assert "Traceback" not in result.stderr
