@@ -45,6 +45,10 @@ class Principal:
     token_name: str
     scopes: frozenset[str]
     user_id: str | None
+    # The user's e-mail and server-wide role, read with the token (and remembered with
+    # it), so the role check costs no extra read for the user itself.
+    user_email: str | None = None
+    user_role: str | None = None
 
     @property
     def actor(self) -> str:
@@ -156,14 +160,24 @@ def authenticate_token(db: Database, clock: Clock, secret: str) -> Principal:
     now = clock.now()
     digest = _digest(secret)
     with db.read() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+        found = session.execute(
+            select(ApiToken, StaffUser)
+            .outerjoin(StaffUser, StaffUser.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == digest)
+        ).first()
+        row, user = found if found is not None else (None, None)
         if row is None or row.revoked_date_time is not None:
             raise Unauthenticated("Access token is invalid, expired or revoked.")
+        if row.user_id is not None and (user is None or not user.is_active):
+            # A token acts with its user's rights; a deactivated user has none left.
+            raise Unauthenticated("Access token is invalid: its user is deactivated.")
         principal = Principal(
             token_id=row.id,
             token_name=row.name,
             scopes=frozenset(row.scopes.split()),
             user_id=row.user_id,
+            user_email=user.email if user is not None else None,
+            user_role=user.role if user is not None else None,
         )
         stale = row.last_used_date_time is None or (
             (now - row.last_used_date_time).total_seconds() > LAST_USED_GRANULARITY_SECONDS
