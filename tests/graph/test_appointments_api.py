@@ -515,21 +515,34 @@ def test_reading_needs_a_token_and_writing_needs_appointment_scope(client, make_
         assert client.get(url, headers=bearer(make_token, READ)).status_code == 200
 
 
-def test_managers_book_outside_hours_but_never_over_a_booking(client, make_token, clinic):
+def test_managers_book_outside_hours_only_when_they_ask_and_never_over_a_booking(
+    client, make_token, clinic
+):
     saturday = body(clinic, start=SATURDAY_10)
+    override = {"Prefer": "openvisit.override-booking-rules"}
 
-    consumer = client.post(clinic["url"], json=saturday, headers=bearer(make_token, APPOINTMENTS))
-    manager = client.post(clinic["url"], json=saturday, headers=bearer(make_token, MANAGE))
-    again = client.post(clinic["url"], json=saturday, headers=bearer(make_token, MANAGE))
+    consumer = client.post(
+        clinic["url"], json=saturday, headers={**bearer(make_token, APPOINTMENTS), **override}
+    )
+    unasked = client.post(clinic["url"], json=saturday, headers=bearer(make_token, MANAGE))
+    manager = client.post(
+        clinic["url"], json=saturday, headers={**bearer(make_token, MANAGE), **override}
+    )
+    again = client.post(
+        clinic["url"], json=saturday, headers={**bearer(make_token, MANAGE), **override}
+    )
     soon = client.post(  # inside the two-hour lead time
         clinic["url"],
         json=body(clinic, start="2026-11-23T15:00:00Z"),
-        headers=bearer(make_token, MANAGE),
+        headers={**bearer(make_token, MANAGE), **override},
     )
 
-    assert consumer.status_code == 409
-    assert "outside working hours" in consumer.json()["error"]["message"]
+    assert consumer.status_code == 403
+    assert "openvisit.override-booking-rules" in consumer.json()["error"]["message"]
+    assert unasked.status_code == 409  # Bookings.Manage.All alone no longer overrides
+    assert "outside working hours" in unasked.json()["error"]["message"]
     assert manager.status_code == 201, manager.text
+    assert manager.headers["Preference-Applied"] == "openvisit.override-booking-rules"
     assert again.status_code == 409
     assert "already booked" in again.json()["error"]["message"]
     assert soon.status_code == 201, soon.text

@@ -16,7 +16,7 @@ from openvisit.listing import ListQuery, Page
 from openvisit.scheduling.intervals import Interval
 from openvisit.store.db import Database
 from openvisit.store.listing import fetch_page
-from openvisit.store.models import Appointment
+from openvisit.store.models import Appointment, StaffHold
 
 # API property -> column, for $filter and $orderby. The `/dateTime` paths are the
 # complex-property spelling Graph clients use for dateTimeTimeZone values.
@@ -41,13 +41,21 @@ def list_appointments(
     *,
     page_size: int,
     window: Interval | None = None,
+    own_staff_id: str | None = None,
 ) -> Page[Appointment]:
-    """Booked appointments, by start then id; with `window`, those overlapping it."""
+    """Booked appointments, by start then id; with `window`, those overlapping it.
+
+    With `own_staff_id`, only that staff member's: their holds name exactly the booked
+    appointments they deliver.
+    """
     with db.read() as session:
         business = require_business(session, business_id)
         statement = select(Appointment).where(
             Appointment.business_id == business.id, Appointment.status == ACTIVE
         )
+        if own_staff_id is not None:
+            held = select(StaffHold.appointment_id).where(StaffHold.staff_id == own_staff_id)
+            statement = statement.where(Appointment.id.in_(held))
         if window is not None:
             statement = statement.where(
                 Appointment.start_date_time < window.end, Appointment.end_date_time > window.start

@@ -3,9 +3,10 @@
 Every write path (the REST API now, the booking pages later) comes through here, so the
 booking rules hold everywhere: the staff member is free (buffers included), the time is
 inside their hours and business hours, lead time and maximum advance are respected, and
-required custom questions are answered. A manager may override hours and policy, never
-overlap. Overlap is checked under `lock_staff_time` and, on PostgreSQL, refused again by
-the exclusion constraint on staff_holds.
+required custom questions are answered. An administrator or scheduler may override hours
+and policy when they ask to (audited), never overlap. Overlap is checked under
+`lock_staff_time` and, on PostgreSQL, refused again by the exclusion constraint on
+staff_holds.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from openvisit import audit
 from openvisit.bookings import outcomes
+from openvisit.bookings.authority import OVERRIDE_ACTION, Authority, check_owned, own_staff
 from openvisit.bookings.availability import (
     bookable_time,
     booking_policy,
@@ -84,14 +86,6 @@ class AppointmentRequest:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Authority:
-    """What the caller may override: managers may book outside hours and policy."""
-
-    actor: str
-    override_hours: bool = False
-
-
 @outcomes.count_refusals
 def book(
     db: Database,
@@ -131,6 +125,7 @@ class _Draft:
     customers: list[dict[str, Any]]
     customer_time_zone: str | None
     details: dict[str, Any]
+    overridden: tuple[str, ...] = ()  # the rules an override set aside, for the audit
 
 
 def _book(
@@ -193,12 +188,13 @@ def _prepare(
         business,
         service,
         spec,
-        request.staff_ids,
+        own_staff(authority, request.staff_ids),
         start,
         end,
         authority=authority,
         now=now,
     )
+    overridden = _overridden(business, service, spec, chosen, start, end, authority, now)
     inherited = {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}
     return _Draft(
         business_id=business.id,
@@ -210,6 +206,7 @@ def _prepare(
         customers=customers,
         customer_time_zone=request.customer_time_zone,
         details={**inherited, **request.details},
+        overridden=overridden,
     )
 
 
@@ -283,6 +280,11 @@ def _insert(
         at=now,
         data={"businessId": draft.business_id, "staff": row["staff_member_ids"]},
     )
+    audit_rows = [audit_row]
+    if draft.overridden:
+        audit_rows.append(
+            _override_row(authority, row["id"], draft.business_id, draft.overridden, now)
+        )
     # Plain INSERTs rather than the ORM's unit of work: on SQLite this runs while the
     # whole database is locked for writers, so every statement's cost counts.
     insert_rows(
@@ -291,7 +293,7 @@ def _insert(
             (Appointment, [row]),
             (StaffHold, _holds(row, spec)),
             (IdempotencyKey, key_rows),
-            (AuditRecord, [audit_row]),
+            (AuditRecord, audit_rows),
         ],
     )
     return Appointment(**row)
@@ -318,13 +320,15 @@ def reschedule(
     try:
         with db.write() as session:
             appointment = _active(session, business_id, appointment_id)
+            check_owned(authority.own_staff_id, appointment)
             if read_at is not None and appointment.last_updated_date_time != read_at:
                 raise Conflict("The appointment was changed by someone else; read it again.")
             business = require_business(session, business_id)
             service = _service(session, business.id, changes.service_id)
             spec, start, end = _shape(service, changes)
             check_answers(service, changes.customers)
-            staff_ids = list(changes.staff_ids) or appointment.staff_member_ids
+            asked = own_staff(authority, changes.staff_ids) if changes.staff_ids else ()
+            staff_ids = list(asked) or appointment.staff_member_ids
             moves = (service.id, start, end, spec.pre_buffer, spec.post_buffer, staff_ids) != (
                 appointment.service_id,
                 appointment.start_date_time,
@@ -333,20 +337,25 @@ def reschedule(
                 timedelta(seconds=appointment.post_buffer_seconds),
                 appointment.staff_member_ids,
             )
+            overridden: list[str] = []
             if moves:
-                check_change_cutoff(session, appointment, authority, now)
+                cutoff = check_change_cutoff(session, appointment, authority, now)
                 chosen = _claim_staff(
                     session,
                     business,
                     service,
                     spec,
-                    changes.staff_ids,
+                    asked,
                     start,
                     end,
                     authority=authority,
                     now=now,
                     exclude=appointment.id,
                 )
+                overridden = [
+                    *_overridden(business, service, spec, chosen, start, end, authority, now)
+                ]
+                overridden += [cutoff] if cutoff else []
                 _release(session, appointment.id)
                 appointment.service_id = service.id
                 appointment.display_name = service.display_name
@@ -372,6 +381,11 @@ def reschedule(
                 at=now,
                 data={"businessId": business.id},
             )
+            if overridden:
+                audit.record(
+                    session,
+                    **_override_row(authority, appointment.id, business.id, overridden, now),
+                )
             session.flush()
             return appointment
     except IntegrityError as error:
@@ -391,7 +405,8 @@ def cancel(
     now = clock.now()
     with db.write() as session:
         appointment = _active(session, business_id, appointment_id)
-        check_change_cutoff(session, appointment, authority, now)
+        check_owned(authority.own_staff_id, appointment)
+        cutoff = check_change_cutoff(session, appointment, authority, now)
         _release(session, appointment.id)
         appointment.status, appointment.cancellation_message = CANCELLED, message
         appointment.cancelled_date_time = appointment.last_updated_date_time = now
@@ -403,14 +418,27 @@ def cancel(
             at=now,
             data={"message": message or ""},
         )
+        if cutoff:
+            audit.record(
+                session,
+                **_override_row(authority, appointment.id, appointment.business_id, [cutoff], now),
+            )
         return appointment
 
 
 def delete(
-    db: Database, clock: Clock, business_id: str, appointment_id: str, *, actor: str
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    appointment_id: str,
+    *,
+    actor: str,
+    own_staff_id: str | None = None,
 ) -> None:
+    """Delete an appointment; with `own_staff_id`, only one of that staff member's."""
     with db.write() as session:
         appointment = load_appointment(session, business_id, appointment_id)
+        check_owned(own_staff_id, appointment)
         session.delete(appointment)
         audit.record(
             session,
@@ -421,9 +449,14 @@ def delete(
         )
 
 
-def get_appointment(db: Database, business_id: str, appointment_id: str) -> Appointment:
+def get_appointment(
+    db: Database, business_id: str, appointment_id: str, *, own_staff_id: str | None = None
+) -> Appointment:
+    """An appointment; with `own_staff_id`, only one of that staff member's."""
     with db.read() as session:
-        return load_appointment(session, business_id, appointment_id)
+        appointment = load_appointment(session, business_id, appointment_id)
+    check_owned(own_staff_id, appointment)
+    return appointment
 
 
 def load_appointment(session: Session, business_id: str, appointment_id: str) -> Appointment:
@@ -437,19 +470,21 @@ def load_appointment(session: Session, business_id: str, appointment_id: str) ->
 
 def check_change_cutoff(
     session: Session, appointment: Appointment, authority: Authority, now: datetime
-) -> None:
+) -> str | None:
     """Reschedule and cancel close the service's changeCutoff before the start.
 
     Graph has no such policy; without one a customer could cancel a minute before a
-    consultation the provider has prepared for. Managers may still change anything.
+    consultation the provider has prepared for. A caller who asked to override the
+    booking rules (and may) still changes it: then the rule set aside is returned.
     """
-    if authority.override_hours:
-        return
     service = session.get(Service, appointment.service_id) if appointment.service_id else None
     cutoff = timedelta(seconds=service.change_cutoff_seconds if service else 0)
-    if now > appointment.start_date_time - cutoff:
-        closed = "once it has started" if not cutoff else f"within {cutoff} of its start"
+    if now <= appointment.start_date_time - cutoff:
+        return None
+    closed = "once it has started" if not cutoff else f"within {cutoff} of its start"
+    if not authority.override_hours:
         raise Conflict(f"The appointment can no longer be changed or cancelled {closed}.")
+    return f"it is changed {closed}"
 
 
 def check_answers(service: Service, customers: Sequence[Mapping[str, Any]]) -> None:
@@ -664,6 +699,60 @@ def _choose(
     load = _day_load(session, business, [member.id for member in free], start)
     # Least booked that day; ties keep the service's staff order, so the pick is stable.
     return [min(free, key=lambda member: load.get(member.id, 0))]
+
+
+def _overridden(
+    business: Business,
+    service: Service,
+    spec: ServiceSpec,
+    staff: Sequence[StaffMember],
+    start: datetime,
+    end: datetime,
+    authority: Authority,
+    now: datetime,
+) -> tuple[str, ...]:
+    """The hours and policy rules an override set aside for the chosen staff (audited).
+
+    Runs only for a caller who asked to override, so the plain booking path pays nothing;
+    overlap was already checked, so only hours and policy can show up here.
+    """
+    if not authority.override_hours:
+        return ()
+    reach = Interval(start - spec.pre_buffer - MAX_SPAN, end + spec.post_buffer + MAX_SPAN)
+    policy = booking_policy(service, business)
+    reasons = (
+        (
+            member,
+            refusal(
+                spec,
+                start,
+                end,
+                [],
+                working=bookable_time(member, business, reach),
+                policy=policy,
+                now=now,
+            ),
+        )
+        for member in staff
+    )
+    return tuple(f"{member.display_name}: {reason}" for member, reason in reasons if reason)
+
+
+def _override_row(
+    authority: Authority,
+    appointment_id: str,
+    business_id: str,
+    rules: Sequence[str],
+    now: datetime,
+) -> dict[str, Any]:
+    """The audit row naming who set aside which booking rules for which appointment."""
+    return audit.row(
+        OVERRIDE_ACTION,
+        actor=authority.actor,
+        subject=appointment_id,
+        at=now,
+        data={"businessId": business_id, "rules": list(rules)},
+    )
 
 
 def _day_load(

@@ -16,6 +16,7 @@ from openvisit.clock import Clock
 from openvisit.listing import ListQuery, Page
 from openvisit.store.db import Database
 from openvisit.store.listing import fetch_page
+from openvisit.store.memberships import member_business_ids
 from openvisit.store.models import Business
 
 BUSINESS_COLUMNS = {
@@ -34,10 +35,18 @@ BUSINESS_COLUMNS = {
 MAX_LOCAL_PART = 64
 
 
-def list_businesses(db: Database, query: ListQuery, *, page_size: int) -> Page[Business]:
-    """List businesses; `search_text` (Graph's `?query=`) matches the display name."""
+def list_businesses(
+    db: Database, query: ListQuery, *, page_size: int, member_email: str | None = None
+) -> Page[Business]:
+    """List businesses; `search_text` (Graph's `?query=`) matches the display name.
+
+    With `member_email`, only the businesses where that address is an active staff
+    member (what a staff user who is no server administrator may see).
+    """
     with db.read() as session:
         statement = select(Business)
+        if member_email is not None:
+            statement = statement.where(Business.id.in_(member_business_ids(member_email)))
         if query.search_text:
             needle = query.search_text.lower()
             statement = statement.where(func.lower(Business.display_name).contains(needle))

@@ -3,8 +3,9 @@
 Every write goes through `bookings.appointments` (book, reschedule, cancel, delete), so
 the booking rules hold here as everywhere. Decisions where Graph leaves room:
 
-- A token holding Bookings.Manage.All books as a manager: outside hours and policy
-  (lead time, maximum advance), never over another appointment.
+- Booking rules (working hours, lead time, maximum advance, change cutoff) are set aside
+  only on request, with `Prefer: openvisit.override-booking-rules`, by a caller allowed
+  to (auth/access.py); the answer then carries `Preference-Applied`. Never overlap.
 - POST is idempotent under `Idempotency-Key`, or else `client-request-id` (which
   msgraph-sdk keeps across its own retries). A retry with the same body answers 201 with
   the first appointment again; the same key with another body answers 409. The body's
@@ -28,12 +29,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from openvisit.auth import scopes
-from openvisit.auth.tokens import Principal
+from openvisit.auth import access
+from openvisit.auth.access import Caller
 from openvisit.bookings import appointment_queries, appointments
-from openvisit.bookings.appointments import AppointmentRequest, Authority
-from openvisit.errors import InvalidInput, NotFound
-from openvisit.graph.deps import RuntimeDep, require_scope
+from openvisit.bookings.appointments import AppointmentRequest
+from openvisit.bookings.authority import Authority
+from openvisit.errors import Forbidden, InvalidInput, NotFound
+from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
 from openvisit.graph.responses import context_url, nested, quote_key, stored, timestamp
 from openvisit.graph.schemas.appointment import (
@@ -89,8 +91,11 @@ FLAT_CUSTOMER = {
 NESTED_DETAILS: dict[str, type[GraphModel]] = {"reminders": Reminder, "serviceLocation": Location}
 
 router = APIRouter(prefix=BUSINESSES, tags=["bookingAppointment"])
-Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
-Writer = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_APPOINTMENT_READWRITE))]
+Reader = Annotated[Caller, Depends(Require(access.APPOINTMENT_READ))]
+Writer = Annotated[Caller, Depends(Require(access.APPOINTMENT_WRITE))]
+# An OpenVisit preference (RFC 7240, as Graph passes options): book or change outside
+# working hours and scheduling policy.
+OVERRIDE_PREFERENCE = "openvisit.override-booking-rules"
 
 
 async def _appointment_key(appointment_id: str) -> str:
@@ -106,8 +111,28 @@ AppointmentId = Annotated[str, Depends(_appointment_key)]
 # --- requests -> the booking service ------------------------------------------------------
 
 
-def authority(caller: Principal) -> Authority:
-    return Authority(actor=caller.actor, override_hours=scopes.BOOKINGS_MANAGE in caller.scopes)
+def preferences(request: Request) -> set[str]:
+    """The preference names of the Prefer headers (values and parameters dropped)."""
+    names = set()
+    for header in request.headers.getlist("prefer"):
+        for item in header.split(","):
+            names.add(item.split(";", 1)[0].split("=", 1)[0].strip().lower())
+    return names
+
+
+def authority(caller: Caller, request: Request) -> Authority:
+    """The booking powers of this request: its own calendar only, or an override asked for."""
+    override = OVERRIDE_PREFERENCE in preferences(request)
+    if override and not caller.may_override_rules:
+        raise Forbidden(
+            f"Only an administrator or scheduler (or an application token with "
+            f"Bookings.Manage.All) may use 'Prefer: {OVERRIDE_PREFERENCE}'."
+        )
+    return Authority(actor=caller.actor, override_hours=override, own_staff_id=caller.own_staff_id)
+
+
+def applied(authority: Authority) -> dict[str, str]:
+    return {"Preference-Applied": OVERRIDE_PREFERENCE} if authority.override_hours else {}
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -329,11 +354,21 @@ def _entity(request: Request, business_id: str, appointment: "Appointment") -> d
 
 
 def _collection(
-    request: Request, runtime: Runtime, business_id: str, segment: str, window: Interval | None
+    request: Request,
+    runtime: Runtime,
+    caller: Caller,
+    business_id: str,
+    segment: str,
+    window: Interval | None,
 ) -> dict[str, Any]:
     options = parse_options(request)
     page = appointment_queries.list_appointments(
-        runtime.db, business_id, options.query, page_size=runtime.page_size, window=window
+        runtime.db,
+        business_id,
+        options.query,
+        page_size=runtime.page_size,
+        window=window,
+        own_staff_id=caller.own_staff_id,
     )
     beta = _is_beta(request)
     values = [appointment_json(item, beta=beta) for item in page.items]
@@ -345,18 +380,22 @@ def _collection(
 
 
 @router.get("/appointments", responses={200: {"model": BookingAppointmentCollection}})
-def list_appointments(request: Request, business_id: str, runtime: RuntimeDep, _: Reader) -> Any:
+def list_appointments(
+    request: Request, business_id: str, runtime: RuntimeDep, caller: Reader
+) -> Any:
     """List booked appointments (cancelled ones are left out), by start time."""
-    return _collection(request, runtime, business_id, "appointments", None)
+    return _collection(request, runtime, caller, business_id, "appointments", None)
 
 
 @router.get("/appointments/$count", response_class=PlainTextResponse)
 def count_appointments(
-    request: Request, business_id: str, runtime: RuntimeDep, _: Reader
+    request: Request, business_id: str, runtime: RuntimeDep, caller: Reader
 ) -> PlainTextResponse:
     """Count booked appointments ($filter applies)."""
     query = replace(parse_options(request).query, count=True, top=0, skip=0)
-    page = appointment_queries.list_appointments(runtime.db, business_id, query, page_size=1)
+    page = appointment_queries.list_appointments(
+        runtime.db, business_id, query, page_size=1, own_staff_id=caller.own_staff_id
+    )
     return PlainTextResponse(str(page.total))
 
 
@@ -367,18 +406,21 @@ def create_appointment(
     body: BookingAppointmentBody,
     runtime: RuntimeDep,
     caller: Writer,
+    response: Response,
 ) -> Any:
     """Book an appointment (idempotent under Idempotency-Key or client-request-id)."""
+    granted = authority(caller, request)
     key = idempotency_key(request)
     appointment = appointments.book(
         runtime.db,
         runtime.clock,
         business_id,
         new_request(body),
-        authority=authority(caller),
+        authority=granted,
         idempotency_key=key,
         fingerprint=fingerprint(body) if key is not None else "",
     )
+    response.headers.update(applied(granted))
     return _entity(request, business_id, appointment)
 
 
@@ -388,16 +430,19 @@ def get_appointment(
     business_id: str,
     appointment_id: AppointmentId,
     runtime: RuntimeDep,
-    _: Reader,
+    caller: Reader,
 ) -> Any:
     """Get an appointment; start and end are always in UTC."""
     options = parse_options(request)
-    appointment = appointments.get_appointment(runtime.db, business_id, appointment_id)
+    appointment = appointments.get_appointment(
+        runtime.db, business_id, appointment_id, own_staff_id=caller.own_staff_id
+    )
     return select_properties(_entity(request, business_id, appointment), options.select)
 
 
 @router.patch("/appointments/{appointment_id}", status_code=204, response_class=Response)
 def update_appointment(
+    request: Request,
     business_id: str,
     appointment_id: AppointmentId,
     body: BookingAppointmentBody,
@@ -405,18 +450,21 @@ def update_appointment(
     caller: Writer,
 ) -> Response:
     """Move, re-staff or edit an appointment under the same rules as booking it."""
-    current = appointments.get_appointment(runtime.db, business_id, appointment_id)
+    granted = authority(caller, request)
+    current = appointments.get_appointment(
+        runtime.db, business_id, appointment_id, own_staff_id=caller.own_staff_id
+    )
     appointments.reschedule(
         runtime.db,
         runtime.clock,
         business_id,
         appointment_id,
         merged_request(current, body),
-        authority=authority(caller),
+        authority=granted,
         # The merge above was read in another transaction; refuse if it went stale.
         read_at=current.last_updated_date_time,
     )
-    return Response(status_code=204)
+    return Response(status_code=204, headers=applied(granted))
 
 
 @router.delete("/appointments/{appointment_id}", status_code=204, response_class=Response)
@@ -424,12 +472,20 @@ def delete_appointment(
     business_id: str, appointment_id: AppointmentId, runtime: RuntimeDep, caller: Writer
 ) -> Response:
     """Delete an appointment and its record (cancel keeps the record)."""
-    appointments.delete(runtime.db, runtime.clock, business_id, appointment_id, actor=caller.actor)
+    appointments.delete(
+        runtime.db,
+        runtime.clock,
+        business_id,
+        appointment_id,
+        actor=caller.actor,
+        own_staff_id=caller.own_staff_id,
+    )
     return Response(status_code=204)
 
 
 @router.post("/appointments/{appointment_id}/cancel", status_code=204, response_class=Response)
 def cancel_appointment(
+    request: Request,
     business_id: str,
     appointment_id: AppointmentId,
     runtime: RuntimeDep,
@@ -437,16 +493,12 @@ def cancel_appointment(
     body: CancelBody | None = None,
 ) -> Response:
     """Cancel: the time is freed and the record kept; 409 when already cancelled."""
+    granted = authority(caller, request)
     message = body.cancellation_message if body is not None else None
     appointments.cancel(
-        runtime.db,
-        runtime.clock,
-        business_id,
-        appointment_id,
-        message,
-        authority=authority(caller),
+        runtime.db, runtime.clock, business_id, appointment_id, message, authority=granted
     )
-    return Response(status_code=204)
+    return Response(status_code=204, headers=applied(granted))
 
 
 @router.get("/calendarView", responses={200: {"model": BookingAppointmentCollection}})
@@ -454,7 +506,7 @@ def calendar_view(
     request: Request,
     business_id: str,
     runtime: RuntimeDep,
-    _: Reader,
+    caller: Reader,
     start: Annotated[
         str, Query(description="ISO 8601 with Z or an offset, e.g. 2026-05-01T00:00:00Z")
     ],
@@ -462,4 +514,4 @@ def calendar_view(
 ) -> Any:
     """Booked appointments overlapping [start, end), by start time (at most 366 days)."""
     window = calendar_window(start, end)
-    return _collection(request, runtime, business_id, "calendarView", window)
+    return _collection(request, runtime, caller, business_id, "calendarView", window)

@@ -12,12 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field, model_validator
 
-from openvisit.auth import scopes
-from openvisit.auth.tokens import Principal
+from openvisit.auth import access
+from openvisit.auth.access import Caller
 from openvisit.bookings.availability import list_slots, staff_availability
 from openvisit.bookings.timezones import UnknownTimeZone, resolve_zone
 from openvisit.errors import InvalidInput
-from openvisit.graph.deps import RuntimeDep, require_scope
+from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.responses import context_url
 from openvisit.graph.schemas.appointment import (
     DateTimeTimeZone,
@@ -30,7 +30,7 @@ from openvisit.scheduling.intervals import Interval
 router = APIRouter(
     prefix="/solutions/bookingBusinesses/{business_id}", tags=["bookingAvailability"]
 )
-Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
+Reader = Annotated[Caller, Depends(Require(access.AVAILABILITY_READ))]
 MAX_STAFF = 100
 
 

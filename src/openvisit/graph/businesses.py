@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from openvisit.auth import scopes
-from openvisit.auth.tokens import Principal
+from openvisit.auth import access
+from openvisit.auth.access import Caller
 from openvisit.bookings import businesses
 from openvisit.bookings.links import business_page_url
 from openvisit.graph.changes import body_changes, require
-from openvisit.graph.deps import RuntimeDep, require_scope
+from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
 from openvisit.graph.responses import context_url, nested, timestamp
 from openvisit.graph.schemas.business import (
@@ -34,9 +34,12 @@ router = APIRouter(prefix="/solutions/bookingBusinesses", tags=["bookingBusiness
 BUSINESS_SET = "solutions/bookingBusinesses"
 NOT_NULL = frozenset({"display_name", "default_currency_iso", "business_hours"})
 
-Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
-Writer = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READWRITE))]
-Manager = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_MANAGE))]
+Lister = Annotated[Caller, Depends(Require(access.BUSINESS_LIST))]
+Creator = Annotated[Caller, Depends(Require(access.BUSINESS_CREATE))]
+Reader = Annotated[Caller, Depends(Require(access.BUSINESS_READ))]
+Writer = Annotated[Caller, Depends(Require(access.BUSINESS_UPDATE))]
+Deleter = Annotated[Caller, Depends(Require(access.BUSINESS_DELETE))]
+Publisher = Annotated[Caller, Depends(Require(access.BUSINESS_PUBLISH))]
 
 
 def business_json(business: "Business", base_url: str) -> dict[str, Any]:
@@ -69,10 +72,12 @@ def _entity(request: Request, business: "Business") -> dict[str, Any]:
 
 
 @router.get("", responses={200: {"model": BookingBusinessCollection}})
-def list_booking_businesses(request: Request, runtime: RuntimeDep, _: Reader) -> Any:
+def list_booking_businesses(request: Request, runtime: RuntimeDep, caller: Lister) -> Any:
     """List businesses (id and displayName, as Graph does); `?query=` matches the name."""
     options = parse_options(request, search_parameter="query")
-    page = businesses.list_businesses(runtime.db, options.query, page_size=runtime.page_size)
+    page = businesses.list_businesses(
+        runtime.db, options.query, page_size=runtime.page_size, member_email=caller.member_email
+    )
     values = [
         {"id": item.id, "displayName": item.display_name}
         if not options.select
@@ -84,7 +89,7 @@ def list_booking_businesses(request: Request, runtime: RuntimeDep, _: Reader) ->
 
 @router.post("", status_code=201, responses={201: {"model": BookingBusinessOut}})
 def create_booking_business(
-    request: Request, body: BookingBusinessBody, runtime: RuntimeDep, caller: Manager
+    request: Request, body: BookingBusinessBody, runtime: RuntimeDep, caller: Creator
 ) -> Any:
     """Create a business; its id is an SMTP-like address derived from displayName."""
     require(body, "display_name")
@@ -96,10 +101,14 @@ def create_booking_business(
 
 
 @router.get("/$count", response_class=PlainTextResponse)
-def count_booking_businesses(request: Request, runtime: RuntimeDep, _: Reader) -> PlainTextResponse:
+def count_booking_businesses(
+    request: Request, runtime: RuntimeDep, caller: Lister
+) -> PlainTextResponse:
     """Count businesses ($filter and ?query= apply)."""
     query = replace(parse_options(request, search_parameter="query").query, count=True, top=0)
-    page = businesses.list_businesses(runtime.db, query, page_size=1)
+    page = businesses.list_businesses(
+        runtime.db, query, page_size=1, member_email=caller.member_email
+    )
     return PlainTextResponse(str(page.total))
 
 
@@ -122,21 +131,23 @@ def update_booking_business(
 
 
 @router.delete("/{business_id}", status_code=204, response_class=Response)
-def delete_booking_business(business_id: str, runtime: RuntimeDep, caller: Manager) -> Response:
+def delete_booking_business(business_id: str, runtime: RuntimeDep, caller: Deleter) -> Response:
     """Delete a business and everything in it."""
     businesses.delete_business(runtime.db, runtime.clock, business_id, actor=caller.actor)
     return Response(status_code=204)
 
 
 @router.post("/{business_id}/publish", status_code=204, response_class=Response)
-def publish_booking_business(business_id: str, runtime: RuntimeDep, caller: Manager) -> Response:
+def publish_booking_business(business_id: str, runtime: RuntimeDep, caller: Publisher) -> Response:
     """Open the booking page to customers (isPublished, publicUrl)."""
     businesses.publish_business(runtime.db, runtime.clock, business_id, actor=caller.actor)
     return Response(status_code=204)
 
 
 @router.post("/{business_id}/unpublish", status_code=204, response_class=Response)
-def unpublish_booking_business(business_id: str, runtime: RuntimeDep, caller: Manager) -> Response:
+def unpublish_booking_business(
+    business_id: str, runtime: RuntimeDep, caller: Publisher
+) -> Response:
     """Close the booking page (isPublished false, publicUrl null)."""
     businesses.unpublish_business(runtime.db, runtime.clock, business_id, actor=caller.actor)
     return Response(status_code=204)

@@ -13,10 +13,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from openvisit.auth.tokens import Principal
+from openvisit.auth.access import Caller, Operation, check_own_staff_change
 from openvisit.bookings import records
 from openvisit.bookings.records import ResourceKind
-from openvisit.graph.deps import RuntimeDep, require_scope
+from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
 from openvisit.graph.responses import context_url, quote_key
 
@@ -34,8 +34,11 @@ class ChildApi:
     collection_model: type[BaseModel]
     to_json: Callable[[Any, Request], dict[str, Any]]
     to_changes: Callable[[Any, bool], dict[str, Any]]  # (body, creating) -> column changes
-    read_scope: str
-    write_scope: str
+    read_operation: Operation
+    write_operation: Operation
+    # Where updating differs from creating and deleting (a team member edits their own
+    # staff member's schedule), else write_operation.
+    update_operation: Operation | None = None
     update_returns_body: bool = False  # customers and custom questions answer 200 + entity
 
 
@@ -47,8 +50,9 @@ def _update_shape(api: ChildApi) -> dict[str, Any]:
 
 def child_router(api: ChildApi) -> APIRouter:
     router = APIRouter(prefix=f"{BUSINESSES}/{api.segment}", tags=[api.tag])
-    Reader = Annotated[Principal, Depends(require_scope(api.read_scope))]
-    Writer = Annotated[Principal, Depends(require_scope(api.write_scope))]
+    Reader = Annotated[Caller, Depends(Require(api.read_operation))]
+    Writer = Annotated[Caller, Depends(Require(api.write_operation))]
+    Updater = Annotated[Caller, Depends(Require(api.update_operation or api.write_operation))]
     Body = api.body_model
 
     def entity_set(business_id: str) -> str:
@@ -140,9 +144,10 @@ def child_router(api: ChildApi) -> APIRouter:
         record_id: str,
         body: Body,  # type: ignore[valid-type]
         runtime: RuntimeDep,
-        caller: Writer,
+        caller: Updater,
     ) -> Any:
         changes = api.to_changes(body, False)
+        check_own_staff_change(caller, record_id, set(changes))
         record = records.update_record(
             runtime.db, runtime.clock, api.kind, business_id, record_id, changes, actor=caller.actor
         )

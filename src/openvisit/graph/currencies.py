@@ -4,18 +4,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from openvisit.auth import scopes
-from openvisit.auth.tokens import Principal
+from openvisit.auth import access
+from openvisit.auth.access import Caller
 from openvisit.bookings.currencies import all_currencies, get_currency
 from openvisit.errors import InvalidInput
-from openvisit.graph.deps import require_scope
+from openvisit.graph.deps import Require
 from openvisit.graph.odata import collection, parse_options, select_properties
 from openvisit.graph.responses import context_url
 from openvisit.graph.schemas.types import GraphModel
 from openvisit.listing import Page
 
 router = APIRouter(prefix="/solutions/bookingCurrencies", tags=["bookingCurrency"])
-Reader = Annotated[Principal, Depends(require_scope(scopes.BOOKINGS_READ))]
+Reader = Annotated[Caller, Depends(Require(access.CURRENCY_READ))]
 
 
 class BookingCurrencyOut(GraphModel):

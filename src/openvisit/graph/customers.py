@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Request
 from pydantic import Field
 
-from openvisit.auth import scopes
+from openvisit.auth import access
 from openvisit.bookings.customers import CUSTOMERS
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
@@ -65,8 +65,8 @@ CUSTOMER_API = ChildApi(
     collection_model=BookingCustomerCollection,
     to_json=customer_json,
     to_changes=customer_changes,
-    read_scope=scopes.BOOKINGS_READ,
-    write_scope=scopes.BOOKINGS_APPOINTMENT_READWRITE,
+    read_operation=access.CUSTOMER_READ,
+    write_operation=access.CUSTOMER_WRITE,
     update_returns_body=True,
 )
 router = child_router(CUSTOMER_API)

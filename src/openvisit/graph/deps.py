@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from openvisit.auth.access import Caller, Operation, authorize, find_membership, needs_membership
 from openvisit.auth.scopes import grants
 from openvisit.auth.tokens import Principal, authenticate_token, cached_principal
-from openvisit.errors import Forbidden, Unauthenticated
+from openvisit.errors import Unauthenticated
 from openvisit.runtime import Runtime
 
 _bearer = HTTPBearer(
@@ -43,20 +43,34 @@ async def get_principal(
     )
 
 
-# Each require_scope dependency -> the scope it demands, so the OpenAPI document
-# (graph/openapi.py) states the scope the code checks instead of a second copy.
-LEAST_SCOPES: dict[Callable[..., object], str] = {}
+class Require:
+    """Dependency: the caller's scopes and role allow `operation` (auth/access.py).
 
+    An application token or a server administrator costs no database read here; a token
+    acting for any other user costs one indexed read of its membership in the business
+    named by the path, so removing a staff member takes effect at the next request.
+    Every API route depends on one of these (tests/security/test_routes.py checks), and
+    the OpenAPI document (graph/openapi.py) reads the scope each one checks from it.
+    """
 
-def require_scope(least: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """Dependency: the caller must hold `least` or a scope Graph lists as higher."""
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
 
-    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if not grants(principal.scopes, least):
-            raise Forbidden(
-                f"The token lacks the scope this operation needs: {least} (or a higher one)."
+    async def __call__(
+        self,
+        request: Request,
+        runtime: RuntimeDep,
+        principal: Annotated[Principal, Depends(get_principal)],
+    ) -> Caller:
+        operation = self.operation
+        business_id: str | None = request.path_params.get("business_id")
+        membership = None
+        if (
+            business_id is not None
+            and grants(principal.scopes, operation.scope)
+            and needs_membership(operation, principal)
+        ):
+            membership = await run_in_threadpool(
+                find_membership, runtime.db, principal.user_email, business_id
             )
-        return principal
-
-    LEAST_SCOPES[check] = least
-    return check
+        return authorize(operation, principal, business_id, membership)

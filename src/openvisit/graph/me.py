@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from openvisit.auth import scopes
-from openvisit.auth.tokens import Principal, me_user_id
+from openvisit.auth import access
+from openvisit.auth.access import Caller
+from openvisit.auth.tokens import me_user_id
 from openvisit.auth.users import get_user
-from openvisit.graph.deps import RuntimeDep, require_scope
+from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.responses import context_url
 from openvisit.graph.schemas.types import GraphModel
 
@@ -27,10 +28,10 @@ class UserOut(GraphModel):
 async def get_me(
     request: Request,
     runtime: RuntimeDep,
-    principal: Annotated[Principal, Depends(require_scope(scopes.USER_READ))],
+    caller: Annotated[Caller, Depends(Require(access.ME_READ))],
 ) -> Any:
     """The user the token acts for, as a Graph `user` (User.Read)."""
-    user_id = await run_in_threadpool(me_user_id, runtime.db, principal)
+    user_id = await run_in_threadpool(me_user_id, runtime.db, caller.principal)
     user = await run_in_threadpool(get_user, runtime.db, user_id)
     return {
         "@odata.context": context_url(request, "users/$entity"),

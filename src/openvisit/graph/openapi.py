@@ -2,7 +2,7 @@
 OData query options each operation takes, and the scope each one checks.
 
 Everything is derived here, once, from one table keyed by route name and from the routes'
-own `require_scope` dependencies, so route modules declare none of it a second time.
+own `Require` dependencies, so route modules declare none of it a second time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
 from openvisit.auth.scopes import IMPLIED_BY
-from openvisit.graph.deps import LEAST_SCOPES
+from openvisit.graph.deps import Require
 from openvisit.graph.errors import HTTP_CODES
 
 FILTER, ORDERBY, TOP, SKIP, COUNT, SELECT = "filter", "orderby", "top", "skip", "count", "select"
@@ -232,10 +232,10 @@ def _error_statuses(route: RouteLike) -> Iterator[int]:
 
 
 def least_scope(dependant: Dependant) -> str | None:
-    """The scope a route's `require_scope` dependency checks, wherever it sits in the tree."""
+    """The scope a route's `Require` dependency checks, wherever it sits in the tree."""
     for dependency in dependant.dependencies:
-        if dependency.call in LEAST_SCOPES:
-            return LEAST_SCOPES[dependency.call]
+        if isinstance(dependency.call, Require):
+            return dependency.call.operation.scope
         found = least_scope(dependency)
         if found is not None:
             return found

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import Request
 from pydantic import Field, field_validator
 
-from openvisit.auth import scopes
+from openvisit.auth import access
 from openvisit.bookings.questions import CUSTOM_QUESTIONS
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
@@ -69,8 +69,8 @@ QUESTION_API = ChildApi(
     collection_model=BookingCustomQuestionCollection,
     to_json=question_json,
     to_changes=question_changes,
-    read_scope=scopes.BOOKINGS_READ,
-    write_scope=scopes.BOOKINGS_APPOINTMENT_READWRITE,
+    read_operation=access.QUESTION_READ,
+    write_operation=access.QUESTION_WRITE,
     update_returns_body=True,
 )
 router = child_router(QUESTION_API)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Request
 from pydantic import Field
 
-from openvisit.auth import scopes
+from openvisit.auth import access
 from openvisit.bookings.links import service_page_url
 from openvisit.bookings.services import SERVICES
 from openvisit.graph.changes import body_changes, require, seconds
@@ -176,7 +176,7 @@ SERVICE_API = ChildApi(
     collection_model=BookingServiceCollection,
     to_json=service_json,
     to_changes=service_changes,
-    read_scope=scopes.BOOKINGS_READ,
-    write_scope=scopes.BOOKINGS_READWRITE,
+    read_operation=access.SERVICE_READ,
+    write_operation=access.SERVICE_WRITE,
 )
 router = child_router(SERVICE_API)

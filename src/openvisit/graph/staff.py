@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import Request
 from pydantic import Field, field_validator
 
-from openvisit.auth import scopes
+from openvisit.auth import access
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
@@ -116,7 +116,8 @@ STAFF_API = ChildApi(
     collection_model=BookingStaffMemberCollection,
     to_json=staff_json,
     to_changes=staff_changes,
-    read_scope=scopes.BOOKINGS_READ,
-    write_scope=scopes.BOOKINGS_READWRITE,
+    read_operation=access.STAFF_READ,
+    write_operation=access.STAFF_WRITE,
+    update_operation=access.STAFF_UPDATE,
 )
 router = child_router(STAFF_API)
