@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     user_create.add_argument("--password", help="sign-in password (at least 8 characters)")
     user_create.add_argument("--name", help="display name")
+    user_create.add_argument(
+        "--business",
+        help="also add the user to this business as a staff member with --role: how a "
+        "user who is no administrator gets access (docs/auth.md#roles)",
+    )
     cli_accounts.add_user_commands(user_commands)
     cli_accounts.add_session_commands(commands)
     cli_backup.add_commands(commands)
@@ -261,9 +266,13 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 def _user(args: argparse.Namespace, settings: Settings) -> int:
     from openvisit.auth.users import create_user  # noqa: PLC0415
+    from openvisit.bookings import businesses, records  # noqa: PLC0415
+    from openvisit.bookings.staff import STAFF_MEMBERS  # noqa: PLC0415
 
     db = _database(settings)
     try:
+        # Refuse an unknown business before anything is written.
+        business = businesses.get_business(db, args.business) if args.business else None
         user = create_user(
             db,
             SystemClock(),
@@ -272,7 +281,17 @@ def _user(args: argparse.Namespace, settings: Settings) -> int:
             password=args.password,
             display_name=args.name,
         )
+        print(f"staff user {user.email} ({user.role}) created: {user.id}")
+        if business is not None:
+            member = records.create_record(
+                db,
+                SystemClock(),
+                STAFF_MEMBERS,
+                business.id,
+                {"display_name": user.display_name, "email_address": user.email, "role": user.role},
+                actor="cli",
+            )
+            print(f"staff member of {business.id} ({user.role}): {member.id}")
     finally:
         db.dispose()
-    print(f"staff user {user.email} ({user.role}) created: {user.id}")
     return 0
