@@ -14,10 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from openvisit import __version__, cli_accounts, cli_backup, logs
+from openvisit import __version__, cli_accounts, cli_backup, logs, startup
 from openvisit.clock import SystemClock
-from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
-from openvisit.errors import DomainError
+from openvisit.config import Settings, resolve_secret_key
 from openvisit.files import ensure_private_dir
 from openvisit.instance import AlreadyRunningError, single_instance
 from openvisit.store.db import Database
@@ -88,19 +87,31 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.configure("warning")
+    database_url: str | None = None
     try:
         settings = Settings()
+        database_url = settings.resolved_database_url
         # Only `serve` logs at info by default: a command's output is its own lines, not
         # the migrations it ran on the way.
         quiet = args.command != "serve" and "log_level" not in settings.model_fields_set
         logs.configure("warning" if quiet else settings.log_level, settings.log_format)
         if args.command != "config":
+            # `restore` is how a damaged database is replaced, so it may find one.
+            startup.check(
+                settings.data_dir, settings.database_url, sqlite_file=args.command != "restore"
+            )
             # Refuse a weak key before a migration touches the database; `serve` makes
             # the key here if there is none, once, before any worker starts.
             resolve_secret_key(settings, create=args.command == "serve")
         return _run(args, settings)
-    except (DomainError, UnsafeSettingsError, ValueError, AlreadyRunningError) as error:
-        print(f"openvisit: {getattr(error, 'message', error)}", file=sys.stderr)
+    except Exception as error:
+        # A setting or file a person can fix gets one line naming the variable, exit 2.
+        message = startup.explain(error, database_url)
+        if isinstance(error, AlreadyRunningError):
+            message = str(error)
+        if message is None:
+            raise
+        print(f"openvisit: {message}", file=sys.stderr)
         return 2
 
 
