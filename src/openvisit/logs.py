@@ -35,6 +35,32 @@ REPEAT_INTERVAL_SECONDS = 60.0
 MAX_TRACKED_KEYS = 1024
 
 
+MAX_LOGGED_PARAMETERS = 10
+
+
+def without_query_values(target: str) -> str:
+    """`/x?$filter=...&$top=5` -> `/x?$filter&$top`: names say what was asked, values whom."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return path
+    names = [part.partition("=")[0][:40] for part in query.split("&") if part]
+    shown = "&".join(names[:MAX_LOGGED_PARAMETERS])
+    more = "&…" if len(names) > MAX_LOGGED_PARAMETERS else ""
+    return f"{path}?{shown}{more}"
+
+
+class ServerLineFilter(logging.Filter):
+    """uvicorn's own lines (WebSocket accepted/rejected) print the path with its query."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("uvicorn") and isinstance(record.args, tuple):
+            record.args = tuple(
+                without_query_values(arg) if isinstance(arg, str) and arg.startswith("/") else arg
+                for arg in record.args
+            )
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
@@ -156,6 +182,7 @@ def build_handler(
 ) -> logging.Handler:
     handler: logging.Handler = StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(ServerLineFilter())
     handler.addFilter(limiter or RepeatLimiter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     return handler

@@ -226,3 +226,21 @@ def test_commands_print_no_migration_noise_and_the_version(tmp_path):
     assert upgraded.stdout == "database is at the latest revision\n"
     assert version.returncode == 0
     assert version.stdout.strip() == "openvisit 0.1.0"
+
+
+def test_uvicorns_own_lines_lose_their_query_values():
+    stream = io.StringIO()
+    handler = logs.build_handler("text", stream)
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "WebSocket %s" [accepted]',
+        ("127.0.0.1:50000", f"/lobby?query=Ann%20Patient&access_token={TOKEN}"),
+        None,
+    )
+
+    handler.handle(record)
+
+    assert stream.getvalue().rstrip().endswith('"WebSocket /lobby?query&access_token" [accepted]')

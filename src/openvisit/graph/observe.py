@@ -25,13 +25,12 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openvisit.graph.errors import error_response
-from openvisit.logs import request_id_var
+from openvisit.logs import request_id_var, without_query_values
 
 logger = logging.getLogger("openvisit.errors")
 access_logger = logging.getLogger("openvisit.access")
 
 MAX_CLIENT_REQUEST_ID = 100
-MAX_LOGGED_PARAMETERS = 10
 
 
 class RequestContextMiddleware:
@@ -92,14 +91,8 @@ class RequestContextMiddleware:
 
 def logged_target(scope: Scope) -> str:
     """The path with the query string's names only: `/x?$filter&$top`."""
-    path = str(scope.get("path", ""))
     query = scope.get("query_string", b"").decode("latin-1")
-    if not query:
-        return path
-    names = [part.partition("=")[0][:40] for part in query.split("&") if part]
-    shown = "&".join(names[:MAX_LOGGED_PARAMETERS])
-    more = "&…" if len(names) > MAX_LOGGED_PARAMETERS else ""
-    return f"{path}?{shown}{more}"
+    return without_query_values(f"{scope.get('path', '')}?{query}" if query else scope["path"])
 
 
 def _client_request_id(headers: Headers) -> str | None:
