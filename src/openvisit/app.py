@@ -21,6 +21,7 @@ from openvisit.auth.hashing import PasswordHashing
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
 from openvisit.files import ensure_private_dir
+from openvisit.graph.admission import AdmissionLimiter, AdmissionMiddleware
 from openvisit.graph.api import graph_router
 from openvisit.graph.errors import error_response, install_error_handlers
 from openvisit.graph.limits import BodySizeLimitMiddleware
@@ -67,11 +68,13 @@ def create_app(
     *,
     runtime: Runtime | None = None,
     threads: int | None = None,
+    admission: AdmissionLimiter | None = None,
 ) -> FastAPI:
     """Build the app; tests pass a `runtime` with their own database and clock.
 
     `threads` caps the worker threads that run sync handlers and database calls; it
     defaults to `settings.threads`, and with only a `runtime` anyio's default stays.
+    `admission` bounds booking writes per process; from the settings by default.
     `uvicorn --factory openvisit.app:create_app` calls this with no arguments.
     """
     if runtime is None and settings is None:
@@ -83,6 +86,11 @@ def create_app(
         runtime = build_runtime(settings)
     if threads is None and settings is not None:
         threads = settings.threads
+    if admission is None:
+        defaults = settings or Settings.model_construct()
+        admission = AdmissionLimiter(
+            defaults.booking_concurrency or threads or defaults.threads, defaults.booking_queue
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,6 +116,8 @@ def create_app(
     app.include_router(graph_router())
     app.include_router(pages.router)
     _add_health(app)
+    app.state.admission = admission
+    app.add_middleware(AdmissionMiddleware, limiter=admission)  # innermost: sees Graph paths
     app.add_middleware(GraphPathMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

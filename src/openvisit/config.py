@@ -84,6 +84,24 @@ class Settings(BaseSettings):
             "longest-idle one, or gets a 503 when all are busy. Lowered to fit the file limit."
         ),
     )
+    booking_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description=(
+            "Booking writes (create, update, cancel) one worker process runs at once. "
+            "Empty: OPENVISIT_THREADS."
+        ),
+    )
+    booking_queue: int = Field(
+        default=64,
+        ge=0,
+        le=100_000,
+        description=(
+            "Booking writes that may wait for one of those places, per worker; "
+            "past it a request gets 503 with Retry-After at once."
+        ),
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description=(

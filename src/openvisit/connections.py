@@ -21,7 +21,7 @@ we run for the one timeout. The class is pinned to the uvicorn version in the lo
   is handling), as nginx reuses idle connections: a flood of silent sockets then costs
   the flooder its own sockets, not a real client its answer. When every connection has a
   request in the app, the newcomer gets a 503 in Graph's error envelope with Retry-After.
-  Both are logged at most once per LOG_INTERVAL_SECONDS with a count.
+  Both are logged at most once per ratelog.LOG_INTERVAL_SECONDS with a count.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ import asyncio
 import json
 import logging
 import resource
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from openvisit.ratelog import RateLimitedLog
+
 logger = logging.getLogger("uvicorn.error")
 
-LOG_INTERVAL_SECONDS = 10.0
 # File descriptors kept free of connections: database files, logs, the listening socket.
 FD_RESERVE = 64
 RETRY_AFTER_SECONDS = 1
@@ -74,24 +74,6 @@ class ConnectionLimits:
         }
 
 
-class RateLimitedLog:
-    """One log line per interval with the count of events since the last line."""
-
-    def __init__(self, message: str, interval: float = LOG_INTERVAL_SECONDS) -> None:
-        self.message = message
-        self.interval = interval
-        self.count = 0
-        self.last = float("-inf")
-
-    def event(self) -> None:
-        self.count += 1
-        now = time.monotonic()
-        if now - self.last >= self.interval:
-            logger.warning(self.message, self.count)
-            self.count = 0
-            self.last = now
-
-
 def _refusal() -> bytes:
     body = json.dumps(
         {
@@ -118,9 +100,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # Connections with no request in the app, longest-waiting first (dicts keep order):
     # finding the one to close is O(1) even with thousands of sockets arriving.
     waiting: dict[GuardedHttpToolsProtocol, None] = {}  # one per class guarded_protocol makes
-    refused_log = RateLimitedLog("Refused %d connections beyond OPENVISIT_MAX_CONNECTIONS")
-    evicted_log = RateLimitedLog("Closed %d idle connections to admit new ones")
-    timeout_log = RateLimitedLog("Closed %d connections that sent no complete request in time")
+    refused_log = RateLimitedLog(logger, "Refused %d connections beyond OPENVISIT_MAX_CONNECTIONS")
+    evicted_log = RateLimitedLog(logger, "Closed %d idle connections to admit new ones")
+    timeout_log = RateLimitedLog(
+        logger, "Closed %d connections that sent no complete request in time"
+    )
 
     _read_timer: asyncio.TimerHandle | None = None
     _refused = False
