@@ -51,7 +51,9 @@ def test_idle_sockets_beyond_the_file_limit_do_not_starve_a_client(tmp_path: Pat
     """`ulimit -n 1024`, 2,000 silent sockets: a normal request is still answered at once."""
     with (
         _raised_file_limit(IDLE_SOCKETS + 200),
-        running_server(tmp_path, file_limit=SERVER_FILE_LIMIT) as server,
+        running_server(
+            tmp_path, file_limit=SERVER_FILE_LIMIT, header_timeout_seconds="30"
+        ) as server,
     ):
         idle: list[socket.socket] = []
         try:
@@ -66,10 +68,14 @@ def test_idle_sockets_beyond_the_file_limit_do_not_starve_a_client(tmp_path: Pat
                 sock.close()
 
     assert answer.status_code == 200
-    # Far below the header timeout (10 s): the request did not wait for idle ones to expire.
-    assert elapsed < 2, elapsed
+    # Far below the header timeout (30 s): the request did not wait for idle ones to expire,
+    # only for the server to take in the sockets queued before it (about 0.7 s measured).
+    assert elapsed < 5, elapsed
     assert files < SERVER_FILE_LIMIT, files
-    print(f"{IDLE_SOCKETS} idle sockets held; /healthz answered in {elapsed * 1000:.0f} ms")  # noqa: T201
+    print(  # noqa: T201 - the figures docs/operations.md quotes, shown with -s
+        f"{IDLE_SOCKETS} idle sockets held; /healthz answered in {elapsed * 1000:.0f} ms; "
+        f"server had {files} open files"
+    )
 
 
 def test_silent_half_sent_and_idle_keepalive_connections_are_closed(tmp_path: Path) -> None:
@@ -110,7 +116,7 @@ def test_beyond_the_cap_new_connections_get_a_503_and_one_log_line(tmp_path: Pat
         with contextlib.ExitStack() as sockets:
             for _ in range(2):
                 sockets.enter_context(socket.create_connection(address)).sendall(busy_request)
-            time.sleep(0.5)  # both requests reach the app and wait for their bodies
+            time.sleep(1)  # both requests reach the app and wait for their bodies
             answers = []
             for _ in range(3):
                 with socket.create_connection(address, timeout=5) as extra:
