@@ -30,6 +30,7 @@ ENCODE_HINT = (
     "percent-encode special characters in the password (@ as %40, : as %3A, / as %2F, "
     "# as %23, ? as %3F, % as %25)"
 )
+BUSY_SECONDS = 2.0
 SENSITIVE_FIELDS = frozenset({"secret_key", "database_url", "redis_url", "metrics_token"})
 
 
@@ -92,7 +93,9 @@ def check_sqlite_file(path: Path) -> None:
     if not path.is_file():
         return
     try:
-        connection = sqlite3.connect(path, timeout=15, isolation_level=None)
+        # A short wait: a server writing beside this command holds the lock often, and a
+        # lock held by a writer already proves the file writable (see below).
+        connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
         try:
             connection.execute("PRAGMA schema_version")  # reads the header: is it SQLite?
             # SQLite opens a file it cannot write read-only and says so only on a write:
@@ -104,6 +107,8 @@ def check_sqlite_file(path: Path) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return  # another process is writing it; the migration waits its turn as usual
         raise StartupError(describe_sqlite_error(path, str(error))) from error
 
 
