@@ -20,6 +20,7 @@ from openvisit.addresses import parse_trusted_proxies
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
+from openvisit.errors import DomainError
 from openvisit.files import ensure_private_dir
 from openvisit.graph.admission import AdmissionLimiter, AdmissionMiddleware
 from openvisit.graph.api import graph_router
@@ -139,7 +140,14 @@ def _add_health(app: FastAPI) -> None:
     def readyz(request: Request) -> Any:
         """The database answers (and Redis, when one is configured)."""
         runtime: Runtime = request.app.state.runtime
-        checks: dict[str, Callable[[], object]] = {"database": runtime.db.ping}
+
+        # check_writable: no probe while writes succeed; after a storage fault (full disk,
+        # read-only file) a write that changes nothing, so readiness returns by itself.
+        def database() -> None:
+            runtime.db.ping()
+            runtime.db.check_writable()
+
+        checks: dict[str, Callable[[], object]] = {"database": database}
         if runtime.redis_url:
             checks["redis"] = lambda: _ping_redis(runtime.redis_url or "")
         for name, check in checks.items():
@@ -147,9 +155,10 @@ def _add_health(app: FastAPI) -> None:
                 check()
             except Exception as error:  # any client error means "not ready"
                 logger.warning("readiness check %s failed: %s", name, error)
-                return error_response(
-                    request, 503, "serviceNotAvailable", f"The {name} is not reachable."
-                )
+                message = f"The {name} is not reachable."
+                if isinstance(error, DomainError):  # e.g. "storage is full"
+                    message = error.message
+                return error_response(request, 503, "serviceNotAvailable", message)
         return JSONResponse({"status": "ok", **dict.fromkeys(checks, "reachable")})
 
 

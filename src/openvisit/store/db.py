@@ -8,18 +8,22 @@ there; the server's own writers first line up in a `WriterQueue` (store/writer_q
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openvisit.files import ensure_private_file
+from openvisit.store.faults import StorageUnavailable, file_fault, storage_fault
 from openvisit.store.locking import LOCK_TIMEOUT_MS, Busy, guard, is_lock_timeout
 from openvisit.store.writer_queue import WriterQueue, lock_path_for
+
+logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 WRITES = "openvisit.writes"  # Session.info key set on sessions from Database.write()
@@ -38,6 +42,9 @@ class Database:
         self._writers = (
             WriterQueue(lock_path_for(make_url(url).database)) if self.is_sqlite else None
         )
+        # The kind of the last storage fault a write hit, until a write commits again;
+        # /readyz reads it (see `check_writable`).
+        self.write_fault: str | None = None
 
     def _create_engine(self, url: str, *, echo: bool) -> Engine:
         if not self.is_sqlite:
@@ -66,10 +73,31 @@ class Database:
         try:
             with turn, self._write_sessions() as session, session.begin():
                 yield session
-        except OperationalError as error:
-            if is_lock_timeout(error):  # PostgreSQL's lock_timeout; SQLite has no such code
+        except DBAPIError as error:
+            # PostgreSQL's lock_timeout; SQLite has no such code.
+            if isinstance(error, OperationalError) and is_lock_timeout(error):
                 raise Busy("The calendar is busy; retry the request in a moment.") from error
-            raise
+            fault = self._storage_error(error, writing=True)
+            if fault is None:
+                raise
+            raise fault from error
+        except OSError as error:  # the writers' lock file on a full or read-only disk
+            kind = file_fault(error)
+            if kind is None:
+                raise
+            self.write_fault = kind
+            raise StorageUnavailable(kind) from error
+        self.write_fault = None
+
+    def _storage_error(self, error: DBAPIError, *, writing: bool) -> StorageUnavailable | None:
+        """The 503 a storage fault becomes (recorded for /readyz), or None for other errors."""
+        kind = storage_fault(error)
+        if kind is None:
+            return None
+        if writing and kind != "connection":  # the pool replaces a dead connection by itself
+            self.write_fault = kind
+        logger.warning("database %s fault: %s", kind, str(error.orig).splitlines()[0][:200])
+        return StorageUnavailable(kind)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -78,13 +106,45 @@ class Database:
         Closing (not rolling back) ends the transaction without expiring the rows, so the
         detached records a service returns stay readable.
         """
-        with self._read_sessions() as session:
-            yield session
+        try:
+            with self._read_sessions() as session:
+                yield session
+        except DBAPIError as error:
+            fault = self._storage_error(error, writing=False)
+            if fault is None:
+                raise
+            raise fault from error
 
     def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
+
+    def check_writable(self) -> None:
+        """Raise StorageUnavailable while the last write hit a storage fault and still would.
+
+        Cheap while writes succeed (no probe at all); after a fault it probes with a write
+        that changes nothing, so readiness comes back by itself once space returns.
+        """
+        if self.write_fault is None:
+            return
+        try:
+            writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            with writer.begin() as connection:
+                if self.is_sqlite:
+                    # Rewriting the header's user_version (unused here) takes the write
+                    # lock and writes a page: it fails exactly when a real write would.
+                    version = connection.exec_driver_sql("PRAGMA user_version").scalar()
+                    connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+                else:
+                    connection.execute(text("CREATE TEMPORARY TABLE readiness_probe (x int)"))
+                    connection.execute(text("DROP TABLE readiness_probe"))
+        except DBAPIError as error:
+            kind = storage_fault(error)
+            if kind is None:
+                raise
+            raise StorageUnavailable(kind) from error
+        self.write_fault = None
 
     def dispose(self) -> None:
         self.engine.dispose()
