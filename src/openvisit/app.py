@@ -29,6 +29,7 @@ from openvisit.graph.limits import BodySizeLimitMiddleware
 from openvisit.graph.observe import RequestContextMiddleware
 from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
+from openvisit.graph.request_guards import AuthenticateFirstMiddleware, RefuseNulMiddleware
 from openvisit.metrics import install as install_metrics
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
@@ -120,7 +121,9 @@ def create_app(
     app.state.admission = admission
     app.add_middleware(AdmissionMiddleware, limiter=admission)  # innermost: sees Graph paths
     app.add_middleware(GraphPathMiddleware)
+    app.add_middleware(RefuseNulMiddleware)
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(AuthenticateFirstMiddleware)  # outside the body cap: 401 before 413
     app.add_middleware(SecurityHeadersMiddleware)
     install_openapi(app)
     if settings is not None:  # last, so its timing covers the other middleware

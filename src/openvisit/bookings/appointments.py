@@ -193,6 +193,7 @@ def _prepare(
         end,
         authority=authority,
         now=now,
+        seats=_seats(spec, customers),
     )
     overridden = _overridden(business, service, spec, chosen, start, end, authority, now)
     inherited = {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}
@@ -222,8 +223,10 @@ def _still_free(session: Session, draft: _Draft, now: datetime) -> bool:
     busy = staff_bookings(
         session, staff_ids, Interval(start - spec.pre_buffer, end + spec.post_buffer)
     )
+    seats = _seats(spec, draft.customers)
     return all(
-        refusal(spec, start, end, busy[staff_id], working=None, policy=None, now=now) is None
+        refusal(spec, start, end, busy[staff_id], working=None, policy=None, now=now, seats=seats)
+        is None
         for staff_id in staff_ids
     )
 
@@ -338,6 +341,7 @@ def reschedule(
                 appointment.staff_member_ids,
             )
             overridden: list[str] = []
+            seats = _seats(spec, changes.customers)
             if moves:
                 cutoff = check_change_cutoff(session, appointment, authority, now)
                 chosen = _claim_staff(
@@ -351,6 +355,7 @@ def reschedule(
                     authority=authority,
                     now=now,
                     exclude=appointment.id,
+                    seats=seats,
                 )
                 overridden = [
                     *_overridden(business, service, spec, chosen, start, end, authority, now)
@@ -365,6 +370,8 @@ def reschedule(
                 appointment.blocked_start = start - spec.pre_buffer
                 appointment.blocked_end = end + spec.post_buffer
                 appointment.staff_member_ids = [member.id for member in chosen]
+            elif seats > appointment.seats:
+                _check_seats(session, appointment, spec, seats)
             appointment.customers = _customers(session, business.id, changes.customers)
             appointment.customer_time_zone = changes.customer_time_zone
             appointment.seats = _seats(spec, appointment.customers)
@@ -596,7 +603,35 @@ def _customers(
 
 
 def _seats(spec: ServiceSpec, customers: Sequence[Mapping[str, Any]]) -> int:
+    """Seats the customers take; more than the service has at all is the caller's error."""
+    if spec.capacity > 1 and len(customers) > spec.capacity:
+        raise InvalidInput(
+            f"Invalid value for 'customers': the service seats at most {spec.capacity} "
+            f"customers, not {len(customers)}.",
+            target="customers",
+        )
     return max(len(customers), 1) if spec.capacity > 1 else 1
+
+
+def _check_seats(session: Session, appointment: Appointment, spec: ServiceSpec, seats: int) -> None:
+    """Refuse added customers when the sitting's other bookings leave too few seats."""
+    start, end = appointment.start_date_time, appointment.end_date_time
+    lock_staff_time(session, appointment.staff_member_ids)
+    busy = staff_bookings(
+        session,
+        appointment.staff_member_ids,
+        Interval(start - spec.pre_buffer, end + spec.post_buffer),
+        exclude=appointment.id,
+    )
+    for staff_id in appointment.staff_member_ids:
+        reason = refusal(
+            spec, start, end, busy[staff_id], working=None, policy=None, now=start, seats=seats
+        )
+        if reason is not None:
+            raise outcomes.SlotRefused(
+                f"The customers cannot be added: {reason}.",
+                reasons=[REFUSAL_CODES.get(reason, "other")],
+            )
 
 
 def _candidates(
@@ -639,6 +674,7 @@ def _claim_staff(
     authority: Authority,
     now: datetime,
     exclude: str | None = None,
+    seats: int = 1,
 ) -> list[StaffMember]:
     """Lock the candidates' time, then pick who gets the appointment (see `_choose`)."""
     candidates = _candidates(session, business.id, service, staff_ids)
@@ -655,6 +691,7 @@ def _claim_staff(
         authority=authority,
         now=now,
         exclude=exclude,
+        seats=seats,
     )
 
 
@@ -671,6 +708,7 @@ def _choose(
     authority: Authority,
     now: datetime,
     exclude: str | None = None,
+    seats: int = 1,
 ) -> list[StaffMember]:
     """The staff who get the appointment: all asked for, or the least booked free one."""
     reach = Interval(start - spec.pre_buffer - MAX_SPAN, end + spec.post_buffer + MAX_SPAN)
@@ -680,7 +718,9 @@ def _choose(
     codes: list[str] = []
     for member in candidates:
         working = None if authority.override_hours else bookable_time(member, business, reach)
-        reason = refusal(spec, start, end, busy[member.id], working=working, policy=policy, now=now)
+        reason = refusal(
+            spec, start, end, busy[member.id], working=working, policy=policy, now=now, seats=seats
+        )
         if reason:
             reasons[member.id] = f"{member.display_name}: {reason}"
             codes.append(REFUSAL_CODES.get(reason, "other"))

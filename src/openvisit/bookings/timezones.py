@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from tzlocal.windows_tz import win_tz
 
 _WINDOWS_BY_LOWER = {name.lower(): iana for name, iana in win_tz.items()}
+# Files tzdata installs that are no place's zone: `localtime` is whatever the server's
+# clock is set to (so a booking would move with the host), `Factory` has no offset name.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
 
 
 class UnknownTimeZone(ValueError):
@@ -21,7 +24,7 @@ class UnknownTimeZone(ValueError):
 
 @lru_cache(maxsize=1)
 def _iana_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 @lru_cache(maxsize=512)

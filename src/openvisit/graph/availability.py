@@ -20,6 +20,8 @@ from openvisit.errors import InvalidInput
 from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.responses import context_url
 from openvisit.graph.schemas.appointment import (
+    FIRST_YEAR,
+    LAST_YEAR,
     DateTimeTimeZone,
     date_time_time_zone,
     parse_date_time_offset,
@@ -154,6 +156,11 @@ def _bound(text: str, name: str, zone: tzinfo, *, end: bool) -> datetime:
         day = date.fromisoformat(text.strip())
     except ValueError:
         return parse_date_time_offset(text, name)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # as for date-times; day + 1 may overflow
+        raise InvalidInput(
+            f"Invalid value for '{name}': must lie between the years {FIRST_YEAR} and {LAST_YEAR}.",
+            target=name,
+        )
     if end:
         day += timedelta(days=1)
     return datetime.combine(day, time(0), tzinfo=zone)

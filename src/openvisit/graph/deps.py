@@ -29,9 +29,14 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    # API writes were authenticated before their body was read (graph/request_guards.py).
+    early = getattr(request.state, "principal", None)
+    if isinstance(early, Principal):
+        return early
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("Access token is empty; send 'Authorization: Bearer <token>'.")
     # A token seen in the last few seconds needs no database read, so no thread either.

@@ -6,7 +6,8 @@ Graph accepts the options with or without the `$` prefix; unknown options are ig
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -29,6 +30,9 @@ from openvisit.listing import (
 )
 
 MAX_FILTER_LENGTH = 2000
+# Nesting of parentheses and `not`: real filters use a few levels; without a bound a few
+# hundred parentheses exhaust the recursive parser (and the SQL compiler after it).
+MAX_FILTER_DEPTH = 32
 MAX_TOP = 1000
 MAX_SKIP = 2**31 - 1  # fits OFFSET on every backend
 _TEXT_OPTIONS = ("filter", "orderby", "select")
@@ -138,6 +142,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
 class _FilterParser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens, self.index = tokens, 0
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.index][1] if self.index < len(self.tokens) else None
@@ -172,10 +177,12 @@ class _FilterParser:
     def _unary(self) -> Filter:
         if (self.peek() or "").lower() == "not":
             self.take()
-            return Negation(self._unary())
+            with self._nested():
+                return Negation(self._unary())
         if self.peek() == "(":
             self.take()
-            node = self.expression()
+            with self._nested():
+                node = self.expression()
             self.expect(")")
             return node
         kind, word = self.take()
@@ -189,6 +196,19 @@ class _FilterParser:
                 f"$filter: '{operator}' is not a supported operator (eq, ne, gt, ge, lt, le)"
             )
         return Comparison(word, cast(ComparisonOperator, operator), self._literal())
+
+    @contextmanager
+    def _nested(self) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise InvalidInput(
+                f"$filter nests parentheses or 'not' deeper than {MAX_FILTER_DEPTH} levels",
+                target="$filter",
+            )
+        try:
+            yield
+        finally:
+            self.depth -= 1
 
     def _function(self, name: str) -> Filter:
         self.expect("(")

@@ -63,6 +63,7 @@ class BookingStaffMemberCollection(GraphModel):
 NOT_NULL = frozenset(
     {
         "display_name",
+        "email_address",  # create requires it, so a PATCH may not clear it
         "role",
         "use_business_hours",
         "working_hours",

@@ -49,11 +49,13 @@ TOO_SOON = "it starts sooner than the minimum lead time allows"
 TOO_FAR = "it starts later than the maximum advance allows"
 OUTSIDE_HOURS = "it is outside working hours"
 ALREADY_BOOKED = "the time is already booked"
+TOO_FEW_SEATS = "fewer seats are free than customers are named"
 REFUSAL_CODES = {
     TOO_SOON: "lead_time",
     TOO_FAR: "advance_limit",
     OUTSIDE_HOURS: "outside_hours",
     ALREADY_BOOKED: "conflict",
+    TOO_FEW_SEATS: "seats",
 }
 
 
@@ -83,6 +85,7 @@ def refusal(
         period.contains(Interval(start, end)) for period in merge(working)
     ):
         return OUTSIDE_HOURS
-    if seats_free(service, start, end, bookings) < seats:
-        return ALREADY_BOOKED
+    free = seats_free(service, start, end, bookings)
+    if free < seats:
+        return TOO_FEW_SEATS if free else ALREADY_BOOKED
     return None
