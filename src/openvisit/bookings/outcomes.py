@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeVar
 
 from openvisit import telemetry
 from openvisit.errors import Conflict, DomainError, InvalidInput, NotFound
+from openvisit.store.faults import StorageUnavailable
 from openvisit.store.locking import Busy
 
 P = ParamSpec("P")
@@ -37,6 +38,8 @@ def refusal_reason(error: DomainError) -> str:
         return "not_found"
     if isinstance(error, Busy):
         return "busy"
+    if isinstance(error, StorageUnavailable):
+        return "storage"
     if isinstance(error, Conflict):
         return "other_conflict"
     return "other"
