@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from openvisit.auth.tokens import create_token
 from openvisit.store.db import Database
 from tests.conftest import ALL_SCOPES, build_test_runtime
-from tests.databases import requested_backends
+from tests.databases import POSTGRES_ADMIN_URL, requested_backends
 from tests.factories import BUSINESSES
 
 
@@ -203,3 +203,35 @@ def test_a_killed_postgres_connection_answers_503_and_the_pool_recovers(
         assert client.get(url, headers=auth).json()["displayName"] == "Killed"
         renamed = client.patch(url, json={"displayName": "Renamed"}, headers=auth)
         assert renamed.status_code == 204, renamed.text
+
+
+@pytest.mark.parametrize("backend", POSTGRES)
+def test_a_read_only_postgres_database_answers_503_and_recovers(
+    backend, request, _shared_app, clock
+):
+    source = request.getfixturevalue("postgres_database")
+    admin_url = source.url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    def read_only(value: str) -> None:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(
+                f'ALTER DATABASE "{source.name}" SET default_transaction_read_only = {value}'
+            )
+
+    with source.database() as database:
+        runtime = build_test_runtime(database, clock)
+        _shared_app.state.runtime = runtime
+        client = TestClient(_shared_app)
+        auth = _token(runtime)
+        read_only("on")
+        try:
+            _terminate(admin_url, source.name, waiting=False)  # sessions take it up anew
+            refused = client.post(BUSINESSES, json={"displayName": "Standby"}, headers=auth)
+            _assert_unavailable(refused, "read-only")
+            assert client.get("/readyz").status_code == 503
+        finally:
+            read_only("off")
+
+        assert client.get("/readyz").status_code == 200
+        created = client.post(BUSINESSES, json={"displayName": "Primary"}, headers=auth)
+        assert created.status_code == 201, created.text

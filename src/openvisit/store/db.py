@@ -96,6 +96,7 @@ class Database:
             return None
         if writing and kind != "connection":  # the pool replaces a dead connection by itself
             self.write_fault = kind
+            _drop_read_only_connections(self.engine, kind)
         logger.warning("database %s fault: %s", kind, str(error.orig).splitlines()[0][:200])
         return StorageUnavailable(kind)
 
@@ -137,19 +138,37 @@ class Database:
                     version = connection.exec_driver_sql("PRAGMA user_version").scalar()
                     connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
                 else:
+                    # A temporary table writes the catalog (disk full shows) but is allowed
+                    # in a read-only transaction, so that is asked for separately.
                     connection.execute(text("CREATE TEMPORARY TABLE readiness_probe (x int)"))
                     connection.execute(text("DROP TABLE readiness_probe"))
+                    if connection.execute(text("SHOW transaction_read_only")).scalar() == "on":
+                        raise StorageUnavailable("read-only")
         except DBAPIError as error:
             kind = storage_fault(error)
             if kind is None:
                 raise
+            _drop_read_only_connections(self.engine, kind)
             raise StorageUnavailable(kind) from error
+        except StorageUnavailable as fault:
+            _drop_read_only_connections(self.engine, fault.kind)
+            raise
         self.write_fault = None
 
     def dispose(self) -> None:
         self.engine.dispose()
         if self._writers is not None:
             self._writers.close()
+
+
+def _drop_read_only_connections(engine: Engine, kind: str) -> None:
+    """Pooled connections keep how they were opened (a PostgreSQL session's
+    default_transaction_read_only, a SQLite file opened read-only): after a read-only
+    fault drop them, so requests open fresh ones once the database is writable again.
+    Other faults keep the pool: closing SQLite's last connection would delete the WAL
+    and free the very space whose lack the fault reports."""
+    if kind == "read-only":
+        engine.dispose()
 
 
 def prepare_sqlite_file(url: str) -> None:
