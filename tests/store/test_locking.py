@@ -69,6 +69,7 @@ def test_a_writer_stuck_behind_a_lock_gets_a_retryable_busy(pg: Database) -> Non
             session.execute(text("SET LOCAL lock_timeout = '200ms'"))
             lock_staff_time(session, ["bob", "ann"])
         assert raised.value.status == 503
+        assert raised.value.retry_after_seconds == 1  # answered with Retry-After: 1
         with pg.write() as session:  # someone else's time is not held up
             lock_staff_time(session, ["bob"])
     finally:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
-from openvisit.errors import DomainError
+from openvisit.errors import ServiceBusy
 
 LOCK_TIMEOUT_MS = 5_000
 # PostgreSQL's SQLSTATE for "lock_timeout expired" (lock_not_available).
@@ -40,11 +40,18 @@ _LOCK_STAFF = text(
 ).bindparams(bindparam("staff_ids", type_=ARRAY(String)))
 
 
-class Busy(DomainError):
-    """Too many writers at once for the same staff time; the client may retry."""
+# A lock wait ends within seconds, so a client may try again almost at once.
+BUSY_RETRY_AFTER_SECONDS = 1
 
-    code = "serviceNotAvailable"
-    status = 503
+
+class Busy(ServiceBusy):
+    """Too many writers at once for the same staff time; the client may retry.
+
+    A 503 with Retry-After, like every other refusal that passes with time.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after_seconds=BUSY_RETRY_AFTER_SECONDS)
 
 
 class _Guard:
