@@ -3,6 +3,7 @@ the app, an HTTP client, and API tokens with chosen scopes."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -26,6 +27,23 @@ ALL_SCOPES = (
     "Bookings.Manage.All BookingsAppointment.ReadWrite.All Bookings.ReadWrite.All "
     "Bookings.Read.All OnlineMeetings.ReadWrite User.Read"
 )
+
+# Variables that steer the test run itself; every other OPENVISIT_* is a server setting.
+TEST_RUN_VARIABLES = frozenset(
+    {"OPENVISIT_TEST_BACKENDS", "OPENVISIT_TEST_POSTGRES_URL", "OPENVISIT_SKIP_CHECK"}
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Drop the caller's OPENVISIT_* settings before any test (or server it starts) reads them.
+
+    A developer's shell with OPENVISIT_PORT or OPENVISIT_BASE_URL set must not change what
+    the suite asserts; subprocesses inherit this cleaned environment too.
+    """
+    for name in [key for key in os.environ if key.startswith("OPENVISIT_")]:
+        if name not in TEST_RUN_VARIABLES:
+            del os.environ[name]
+
 
 _real_connect = socket.socket.connect
 

@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,36 @@ def test_workers_and_threads_bounds_are_inclusive():
         "threads": 256,
     }
     assert Settings(workers=1, threads=1).threads == 1
+
+
+def test_the_callers_settings_do_not_reach_the_tests():
+    """A shell with OPENVISIT_PORT and friends set runs the same suite to the same result."""
+    polluted = {
+        **os.environ,
+        "OPENVISIT_PORT": "9999",
+        "OPENVISIT_BASE_URL": "https://elsewhere.example",
+        "OPENVISIT_DEV_MODE": "true",
+        "OPENVISIT_WORKERS": "3",
+        "OPENVISIT_TEST_BACKENDS": "sqlite",
+    }
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-k",
+            "defaults",
+            str(root / "tests" / "test_config.py"),
+        ],
+        env=polluted,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
