@@ -65,3 +65,26 @@ def test_unknown_paths_answer_in_the_error_envelope(client, auth):
     error = response.json()["error"]
     assert error["code"] == "itemNotFound"
     assert error["innerError"]["client-request-id"] == "abc-123"
+
+
+def test_a_trailing_slash_is_served_not_redirected(client, auth, runtime):
+    business = make_business(runtime)
+    base = f"/v1.0/solutions/bookingBusinesses/{business}"
+
+    got = client.get(f"{base}/", headers=auth, follow_redirects=False)
+    created = client.post(
+        f"{base}/customers/",
+        headers=auth,
+        json={
+            "@odata.type": "#microsoft.graph.bookingCustomer",
+            "displayName": "Ada",
+            "emailAddress": "ada@example.com",
+        },
+        follow_redirects=False,
+    )
+    listed = client.get("/beta/bookingBusinesses/", headers=auth, follow_redirects=False)
+
+    assert got.status_code == 200, got.text
+    assert created.status_code == 201, created.text
+    assert listed.status_code == 200, listed.text
+    assert [item["id"] for item in listed.json()["value"]] == [business]

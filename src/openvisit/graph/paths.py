@@ -3,6 +3,8 @@
 - Known segment names match case-insensitively (`bookingbusinesses`, `staffmembers`).
 - Older beta docs omit `/solutions`: `/beta/bookingBusinesses` is the same resource.
 - Functions may be called with or without `()`.
+- A trailing slash is dropped: Graph and its docs use such URLs, and the redirect
+  FastAPI would answer breaks clients that do not follow redirects for POST.
 Ids are never rewritten: a segment right after a collection is left as sent.
 """
 
@@ -38,6 +40,8 @@ _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")
 
 def normalize_path(path: str) -> str:
     segments = path.split("/")
+    if len(segments) > 3 and segments[-1] == "":
+        segments.pop()
     if len(segments) < 3 or segments[1].lower() not in VERSIONS:
         return path
     out: list[str] = []
