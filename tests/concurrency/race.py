@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.appointments import ACTIVE
-from openvisit.store.db import Database, in_write_transaction
-from openvisit.store.locking import guard
+from openvisit.store.db import Database
+from openvisit.store.locking import guard, in_write_transaction
 from openvisit.store.models import Appointment, StaffHold
 
 REQUESTS = 50

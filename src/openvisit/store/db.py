@@ -9,6 +9,7 @@ there; the server's own writers first line up in a `WriterQueue` (store/writer_q
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -20,13 +21,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openvisit.files import ensure_private_file
 from openvisit.store.faults import StorageUnavailable, file_fault, storage_fault
-from openvisit.store.locking import LOCK_TIMEOUT_MS, Busy, guard, is_lock_timeout
+from openvisit.store.locking import (
+    LOCK_TIMEOUT_MS,
+    WRITES,
+    Busy,
+    guard,
+    is_lock_timeout,
+)
 from openvisit.store.writer_queue import WriterQueue, lock_path_for
 
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-WRITES = "openvisit.writes"  # Session.info key set on sessions from Database.write()
+
+
+class NestedWrite(RuntimeError):
+    """A programming error: a write transaction opened inside another in one thread."""
 
 
 class Database:
@@ -42,6 +52,9 @@ class Database:
         self._writers = (
             WriterQueue(lock_path_for(make_url(url).database)) if self.is_sqlite else None
         )
+        # Which threads hold a write transaction: a nested one would wait on its own
+        # lock (15 s on SQLite, then a 503), so it is refused at once instead.
+        self._writing = threading.local()
         # The kind of the last storage fault a write hit, until a write commits again;
         # /readyz reads it (see `check_writable`).
         self.write_fault: str | None = None
@@ -68,7 +81,24 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction that commits on success and rolls back on any exception."""
+        """A transaction that commits on success and rolls back on any exception.
+
+        One per thread at a time: opening a second inside the first raises NestedWrite.
+        """
+        if getattr(self._writing, "open", False):
+            raise NestedWrite(
+                "a write transaction is already open in this thread; "
+                "pass its session down instead of opening another"
+            )
+        self._writing.open = True
+        try:
+            with self._transaction() as session:
+                yield session
+        finally:
+            self._writing.open = False
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         turn = self._writers.turn() if self._writers is not None else nullcontext()
         try:
             with turn, self._write_sessions() as session, session.begin():
@@ -183,11 +213,6 @@ def prepare_sqlite_file(url: str) -> None:
     path = Path(database)
     if path.parent.is_dir():  # otherwise SQLite's own error names the missing folder
         ensure_private_file(path)
-
-
-def in_write_transaction(session: Session) -> bool:
-    """Whether `session` came from `Database.write()` (a read sees no lock held)."""
-    return bool(session.info.get(WRITES))
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

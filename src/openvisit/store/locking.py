@@ -68,10 +68,26 @@ class _Guard:
 guard = _Guard()
 
 
+WRITES = "openvisit.writes"  # Session.info key set on sessions from Database.write()
+
+
+def in_write_transaction(session: Session) -> bool:
+    """Whether `session` came from `Database.write()` (a read sees no lock held)."""
+    return bool(session.info.get(WRITES))
+
+
 def lock_staff_time(session: Session, staff_ids: Iterable[str]) -> None:
-    """Serialize this transaction with every other one touching these staff members."""
+    """Serialize this transaction with every other one touching these staff members.
+
+    On SQLite the write transaction's file lock already serializes writers, so this is a
+    no-op there (and the booking path may decide in a plain read first). On PostgreSQL
+    only a write transaction can hold staff time: in a read the lock would end with the
+    read and protect nothing, so asking for it there is a programming error.
+    """
     if not guard.enabled or session.get_bind().dialect.name != "postgresql":
         return
+    if not in_write_transaction(session):
+        raise RuntimeError("lock_staff_time needs a session from Database.write()")
     wanted = sorted(set(staff_ids))
     if wanted:
         session.execute(_LOCK_STAFF, {"staff_ids": wanted}).all()
