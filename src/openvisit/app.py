@@ -24,6 +24,7 @@ from openvisit.errors import DomainError
 from openvisit.files import ensure_private_dir
 from openvisit.graph.admission import AdmissionLimiter, AdmissionMiddleware
 from openvisit.graph.api import graph_router
+from openvisit.graph.cors import install_cors
 from openvisit.graph.errors import error_response, install_error_handlers
 from openvisit.graph.limits import BodySizeLimitMiddleware
 from openvisit.graph.observe import RequestContextMiddleware
@@ -31,6 +32,7 @@ from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
 from openvisit.graph.request_guards import AuthenticateFirstMiddleware, RefuseNulMiddleware
 from openvisit.metrics import install as install_metrics
+from openvisit.origins import parse_origins
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
@@ -125,6 +127,8 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(AuthenticateFirstMiddleware)  # outside the body cap: 401 before 413
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings is not None:  # outside the guards, so preflights and refusals carry CORS
+        install_cors(app, parse_origins(settings.cors_origins))
     install_openapi(app)
     if settings is not None:  # last, so its timing covers the other middleware
         install_metrics(app, settings.metrics_access)

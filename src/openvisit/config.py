@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from openvisit import secret_key
 from openvisit.addresses import parse_trusted_proxies
 from openvisit.metrics_access import MetricsAccess, parse_networks
+from openvisit.origins import parse_origins
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
 
@@ -129,6 +130,13 @@ class Settings(BaseSettings):
             "X-Forwarded-For names the client. Empty: the direct peer is the client."
         ),
     )
+    cors_origins: str = Field(
+        default="",
+        description=(
+            "Origins (scheme://host[:port], comma- or space-separated) whose browser pages "
+            "may call the API. Empty: no cross-origin calls are allowed."
+        ),
+    )
     page_size: int = Field(
         default=100, ge=1, le=1000, description="Largest page a collection returns at once."
     )
@@ -163,6 +171,12 @@ class Settings(BaseSettings):
     @classmethod
     def _check_proxies(cls, value: str) -> str:
         parse_trusted_proxies(value)  # refuse a typo at start, not at the first request
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: str) -> str:
+        parse_origins(value)  # a typo must stop the start, not silently allow nothing
         return value
 
     @field_validator("base_url")
