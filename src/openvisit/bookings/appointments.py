@@ -807,6 +807,10 @@ def _day_load(
         .join(Appointment, Appointment.id == StaffHold.appointment_id)
         .where(
             StaffHold.staff_id.in_(staff_ids),
+            # Implied by the start lying in the day (a hold spans its appointment); stated
+            # so the staff-and-end index bounds the scan to that day, not all history.
+            StaffHold.blocked_end > first,
+            StaffHold.blocked_start < last,
             Appointment.start_date_time >= first,
             Appointment.start_date_time < last,
         )

@@ -262,8 +262,9 @@ class StaffHold(Base):
     """
 
     __tablename__ = "staff_holds"
-    # Busy-time reads ask "this staff member, this range": lead with the staff id.
-    __table_args__ = (Index("ix_staff_holds_staff_start", "staff_id", "blocked_start"),)
+    # Busy-time reads ask "this staff member, holds ending after the window starts": led by
+    # the staff id and the end, the scan starts at the window and never visits the past.
+    __table_args__ = (Index("ix_staff_holds_staff_end", "staff_id", "blocked_end"),)
 
     appointment_id: Mapped[str] = mapped_column(
         String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True
