@@ -21,6 +21,7 @@ from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.store.models import StaffHold
 from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, book_at, make_clinic
 from tests.conftest import build_test_runtime
+from tests.databases import requested_backends
 from tests.factories import make_question, make_service
 
 
@@ -209,7 +210,10 @@ def test_an_idempotent_retry_returns_the_first_appointment(runtime, clinic):
         )
 
 
-def test_the_database_refuses_overlapping_holds_even_without_the_service(postgres_database, clock):
+@pytest.mark.parametrize("backend", [name for name in requested_backends() if name == "postgresql"])
+def test_the_database_refuses_overlapping_holds_even_without_the_service(
+    backend, postgres_database, clock
+):
     """PostgreSQL's exclusion constraint is the backstop for any path that skips the lock
     (SQLite has no such constraint; its BEGIN IMMEDIATE serializes every writer)."""
     with postgres_database.database() as database:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SECRET
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import POSTGRES_ADMIN_URL, requested_backends
 from tests.security.cli import run_cli
 
 
@@ -103,7 +103,8 @@ def test_an_unreachable_postgresql_server(tmp_path):
     _refused(result, "Cannot connect to PostgreSQL", "OPENVISIT_DATABASE_URL")
 
 
-def test_a_missing_postgresql_database(tmp_path):
+@pytest.mark.parametrize("backend", [name for name in requested_backends() if name == "postgresql"])
+def test_a_missing_postgresql_database(tmp_path, backend):
     result = _upgrade(tmp_path, database_url=_postgres("openvisit_no_such_database"))
 
     _refused(result, "openvisit_no_such_database does not exist", "createdb")
