@@ -34,8 +34,10 @@ class Client:
     user_agent: str | None
 
 
-def parse_trusted_proxies(value: str | Iterable[str]) -> tuple[IPNetwork, ...]:
+def parse_networks(value: str | Iterable[str] | None) -> tuple[IPNetwork, ...]:
     """Networks from "10.0.0.1, 192.168.0.0/16 ::1" (commas or spaces); ValueError if bad."""
+    if value is None:
+        return ()
     items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
     networks: list[IPNetwork] = []
     for item in items:

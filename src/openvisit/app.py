@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from openvisit import __version__, logs
-from openvisit.addresses import parse_trusted_proxies
+from openvisit.addresses import parse_networks
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
@@ -62,7 +62,7 @@ def build_runtime(
         session_max_age_seconds=settings.session_max_age_seconds,
         secure_cookies=settings.public_base_url.startswith("https://"),
         redis_url=settings.redis_url,
-        trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+        trusted_proxies=parse_networks(settings.trusted_proxies),
         password_hashing=PasswordHashing(),
     )
 

@@ -12,8 +12,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
-from openvisit.addresses import parse_trusted_proxies
-from openvisit.metrics_access import MetricsAccess, parse_networks
+from openvisit.addresses import parse_networks
+from openvisit.metrics_access import MetricsAccess
 from openvisit.origins import parse_origins
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _check_proxies(cls, value: str) -> str:
-        parse_trusted_proxies(value)  # refuse a typo at start, not at the first request
+        parse_networks(value)  # refuse a typo at start, not at the first request
         return value
 
     @field_validator("cors_origins")

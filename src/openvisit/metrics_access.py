@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from openvisit.addresses import IPNetwork
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class MetricsAccess:
     """Who may read /metrics: bearer `token` (when set) from an address in `networks`."""
 
     token: str | None = None
-    networks: tuple[Network, ...] = ()
+    networks: tuple[IPNetwork, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -36,15 +36,3 @@ class MetricsAccess:
         return scheme.lower() == "bearer" and hmac.compare_digest(
             given.strip().encode(), self.token.encode()
         )
-
-
-def parse_networks(value: str | None) -> tuple[Network, ...]:
-    """`127.0.0.1, 10.0.0.0/8` -> networks; raises ValueError naming a bad entry."""
-    networks = []
-    for entry in (value or "").split(","):
-        if entry := entry.strip():
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError as error:
-                raise ValueError(f"'{entry}' is not an IP address or network") from error
-    return tuple(networks)

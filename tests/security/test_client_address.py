@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from openvisit.addresses import client_address, parse_trusted_proxies
+from openvisit.addresses import client_address, parse_networks
 from openvisit.config import Settings
 
-PROXIES = parse_trusted_proxies("10.0.0.0/8, 192.168.1.1 fd00::/8")
+PROXIES = parse_networks("10.0.0.0/8, 192.168.1.1 fd00::/8")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from openvisit.addresses import parse_trusted_proxies
+from openvisit.addresses import parse_networks
 from openvisit.auth import accounts, sessions
 from openvisit.auth.throttle import account_digest
 from openvisit.runtime import Runtime
@@ -155,9 +155,7 @@ def test_sign_in_failure_and_log_out_are_audited_with_address_and_agent(browser,
 
 
 def test_audit_names_the_client_behind_a_trusted_proxy(app, runtime):
-    app.state.runtime = dataclasses.replace(
-        runtime, trusted_proxies=parse_trusted_proxies("10.0.0.0/8")
-    )
+    app.state.runtime = dataclasses.replace(runtime, trusted_proxies=parse_networks("10.0.0.0/8"))
     make_admin(runtime)
     proxied = TestClient(
         app,
@@ -173,9 +171,7 @@ def test_audit_names_the_client_behind_a_trusted_proxy(app, runtime):
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(app, runtime):
-    app.state.runtime = dataclasses.replace(
-        runtime, trusted_proxies=parse_trusted_proxies("10.0.0.0/8")
-    )
+    app.state.runtime = dataclasses.replace(runtime, trusted_proxies=parse_networks("10.0.0.0/8"))
     make_admin(runtime)
     spoofing = TestClient(
         app,
