@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -56,3 +60,17 @@ def worker_pids(parent: int) -> set[int]:
         if ppid == parent and b"spawn_main" in command:
             found.add(int(entry.name))
     return found
+
+
+def stop_server_group(process: subprocess.Popen[bytes], *, wait_seconds: float = 10) -> None:
+    """Stop `openvisit serve` started with start_new_session: gracefully, then its group.
+
+    The SIGKILL to the group reaches workers a failed shutdown left behind.
+    """
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=wait_seconds)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)

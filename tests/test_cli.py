@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +24,7 @@ from openvisit.clock import FixedClock
 from openvisit.config import Settings
 from openvisit.store.db import Database
 from tests.conftest import TEST_NOW, TEST_SECRET, build_test_runtime
-from tests.live import free_port, worker_pids
+from tests.live import free_port, stop_server_group, worker_pids
 
 SERVE_WAIT_SECONDS = 30
 
@@ -240,13 +238,7 @@ def test_serve_with_two_workers_runs_two_worker_processes(data_env):
         process.terminate()
         assert process.wait(timeout=SERVE_WAIT_SECONDS) == 0
     finally:
-        if process.poll() is None:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # workers a failed shutdown left behind
-        process.wait(timeout=10)
+        stop_server_group(process, wait_seconds=10)
 
 
 def _thread_limit(client: TestClient) -> float:

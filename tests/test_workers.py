@@ -18,7 +18,7 @@ import pytest
 
 from openvisit.workers import Supervisor, WorkerOptions, listening_socket
 from tests.conftest import TEST_SECRET
-from tests.live import free_port, worker_pids
+from tests.live import free_port, stop_server_group, worker_pids
 
 WAIT_SECONDS = 30
 CONNECTIONS = 64
@@ -67,13 +67,7 @@ def _server(tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[byt
         )
         yield process, port, log
     finally:
-        if process.poll() is None:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=WAIT_SECONDS)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        stop_server_group(process, wait_seconds=WAIT_SECONDS)
 
 
 def test_connections_spread_over_the_workers(tmp_path: Path) -> None:

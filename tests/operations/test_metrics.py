@@ -3,10 +3,8 @@ the workers of a real `openvisit serve --workers 2`."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +17,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from openvisit.app import create_app
 from openvisit.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.live import free_port, worker_pids
+from tests.live import free_port, stop_server_group, worker_pids
 from tests.operations.env import hermetic_env
 
 WAIT_SECONDS = 30
@@ -157,10 +155,4 @@ def test_two_workers_serve_requests_and_metrics_sum_them(tmp_path):
         process.terminate()
         assert process.wait(timeout=WAIT_SECONDS) == 0
     finally:
-        if process.poll() is None:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        stop_server_group(process, wait_seconds=10)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import TEST_SECRET
-from tests.live import free_port
+from tests.live import free_port, stop_server_group
 from tests.security.cli import clean_environment
 
 WAIT_SECONDS = 30
@@ -80,10 +78,4 @@ def running_server(
         assert process.poll() is None, server.log_text()
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=WAIT_SECONDS)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+        stop_server_group(process, wait_seconds=WAIT_SECONDS)
