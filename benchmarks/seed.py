@@ -30,7 +30,8 @@ from sqlalchemy import text
 
 from openvisit.auth.tokens import create_token
 from openvisit.bookings import businesses, records
-from openvisit.bookings.appointments import AppointmentRequest, Authority, book
+from openvisit.bookings.appointments import AppointmentRequest, book
+from openvisit.bookings.authority import Authority
 from openvisit.bookings.services import SERVICES
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.clock import SystemClock

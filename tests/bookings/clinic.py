@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from openvisit.bookings.appointments import AppointmentRequest, Authority, book
+from openvisit.bookings.appointments import AppointmentRequest, book
+from openvisit.bookings.authority import Authority
 from tests.factories import make_business, make_service, make_staff
 
 CONSUMER = Authority(actor="test")

@@ -22,7 +22,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from openvisit.bookings import appointments, availability
+from openvisit.bookings import availability
+from openvisit.bookings.appointments import staffing
 from openvisit.runtime import Runtime
 from tests.bookings.clinic import TUESDAY_10, book_at, make_clinic
 from tests.concurrency.race import (
@@ -81,7 +82,7 @@ def race(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, scenario: Scenario) 
     for _ in range(scenario.seated):
         book_at(runtime, clinic, service=scenario.service, customers=({"name": "Earlier"},))
     gate = CheckGate(availability.staff_bookings)
-    monkeypatch.setattr(appointments, "staff_bookings", gate)
+    monkeypatch.setattr(staffing, "staff_bookings", gate)
     yield Race(clinic, gate)
 
 

@@ -27,7 +27,8 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from openvisit.auth.users import create_user
-from openvisit.bookings.appointments import AppointmentRequest, Authority, book
+from openvisit.bookings.appointments import AppointmentRequest, book
+from openvisit.bookings.authority import Authority
 from tests.factories import make_business, make_customer, make_question, make_service, make_staff
 from tests.live import serve
 

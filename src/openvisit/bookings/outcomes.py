@@ -1,6 +1,6 @@
 """Counts what became of each booking request, for the metrics (see openvisit.telemetry).
 
-Kept apart from the booking code so `appointments.py` only marks where a booking was
+Kept apart from the booking code so `appointments/` only marks where a booking was
 made or refused, and the reason codes live in one place.
 """
 

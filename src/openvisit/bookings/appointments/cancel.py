@@ -1,0 +1,69 @@
+"""Cancelling (the record stays for history) and deleting appointments."""
+
+from __future__ import annotations
+
+from openvisit import audit
+from openvisit.bookings.appointments.checks import check_change_cutoff, override_row
+from openvisit.bookings.appointments.holds import release
+from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
+from openvisit.bookings.authority import Authority, check_owned
+from openvisit.clock import Clock
+from openvisit.store.db import Database
+from openvisit.store.models import Appointment
+
+
+def cancel(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    appointment_id: str,
+    message: str | None,
+    *,
+    authority: Authority,
+) -> Appointment:
+    """Cancel: the staff time is freed at once, the record stays for history."""
+    now = clock.now()
+    with db.write() as session:
+        appointment = active(session, business_id, appointment_id)
+        check_owned(authority.own_staff_id, appointment)
+        cutoff = check_change_cutoff(session, appointment, authority, now)
+        release(session, appointment.id)
+        appointment.status, appointment.cancellation_message = CANCELLED, message
+        appointment.cancelled_date_time = appointment.last_updated_date_time = now
+        audit.record(
+            session,
+            "openvisit.appointment.cancelled",
+            actor=authority.actor,
+            subject=appointment.id,
+            at=now,
+            data={"message": message or ""},
+        )
+        if cutoff:
+            audit.record(
+                session,
+                **override_row(authority, appointment.id, appointment.business_id, [cutoff], now),
+            )
+        return appointment
+
+
+def delete(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    appointment_id: str,
+    *,
+    actor: str,
+    own_staff_id: str | None = None,
+) -> None:
+    """Delete an appointment; with `own_staff_id`, only one of that staff member's."""
+    with db.write() as session:
+        appointment = load_appointment(session, business_id, appointment_id)
+        check_owned(own_staff_id, appointment)
+        session.delete(appointment)
+        audit.record(
+            session,
+            "openvisit.appointment.deleted",
+            actor=actor,
+            subject=appointment_id,
+            at=clock.now(),
+        )

@@ -1,0 +1,32 @@
+"""Replaying the first result of a retried booking under the same Idempotency-Key."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openvisit.errors import Conflict
+from openvisit.store.db import Database
+from openvisit.store.models import Appointment, IdempotencyKey
+
+
+def replay(session: Session, business_id: str, key: str, fingerprint: str) -> Appointment | None:
+    """The appointment booked under `key`, None if none was; 409 if the request differs."""
+    row = session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.business_id == business_id, IdempotencyKey.key == key
+        )
+    )
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Conflict("This Idempotency-Key was already used with a different request.")
+    return session.get(Appointment, row.appointment_id)
+
+
+def replay_committed(
+    db: Database, business_id: str, key: str, fingerprint: str
+) -> Appointment | None:
+    """`replay` in a fresh read, after a concurrent request with the key committed."""
+    with db.read() as session:
+        return replay(session, business_id.lower(), key, fingerprint)

@@ -1,0 +1,91 @@
+"""Loading what a booking request names: the appointment, its business and service."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session
+
+from openvisit.bookings.authority import check_owned
+from openvisit.bookings.records import business_not_found, require_business
+from openvisit.errors import Conflict, InvalidInput, NotFound
+from openvisit.store.db import Database
+from openvisit.store.models import Appointment, Business, Service
+
+ACTIVE = "booked"
+CANCELLED = "cancelled"
+
+# The booking path's reads, built once with bound parameters: building and cache-keying
+# a statement on every request cost about as much as running it.
+_BUSINESS_AND_SERVICE = (
+    select(Business, Service)
+    .outerjoin(
+        Service,
+        and_(Service.business_id == Business.id, Service.id == bindparam("service_id")),
+    )
+    .where(Business.id == bindparam("business_id"))
+)
+
+
+def get_appointment(
+    db: Database, business_id: str, appointment_id: str, *, own_staff_id: str | None = None
+) -> Appointment:
+    """An appointment; with `own_staff_id`, only one of that staff member's."""
+    with db.read() as session:
+        appointment = load_appointment(session, business_id, appointment_id)
+    check_owned(own_staff_id, appointment)
+    return appointment
+
+
+def load_appointment(session: Session, business_id: str, appointment_id: str) -> Appointment:
+    business = require_business(session, business_id)
+    # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up.
+    appointment = None if "\x00" in appointment_id else session.get(Appointment, appointment_id)
+    if appointment is None or appointment.business_id != business.id:
+        raise NotFound(f"The appointment '{appointment_id}' does not exist in '{business_id}'.")
+    return appointment
+
+
+def active(session: Session, business_id: str, appointment_id: str) -> Appointment:
+    """A booked appointment; a cancelled one cannot change any more (409)."""
+    appointment = load_appointment(session, business_id, appointment_id)
+    if appointment.status != ACTIVE:
+        raise Conflict(f"The appointment '{appointment_id}' is cancelled.")
+    return appointment
+
+
+def business_service(session: Session, business_id: str, service_id: str) -> Service:
+    service = session.get(Service, service_id)
+    if service is not None and service.business_id != business_id:
+        service = None
+    return require_service(service, service_id)
+
+
+def require_service(service: Service | None, service_id: str) -> Service:
+    if service is None:
+        raise InvalidInput(
+            f"Invalid value for 'serviceId': no service '{service_id}' in this business.",
+            target="serviceId",
+        )
+    return service
+
+
+def business_and_service(
+    session: Session, business_id: str, service_id: str
+) -> tuple[Business, Service | None]:
+    """The business (or NotFound) and its service by that id, in one round trip."""
+    # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up; no
+    # service has the empty id either.
+    row = (
+        None
+        if "\x00" in business_id
+        else session.execute(
+            _BUSINESS_AND_SERVICE,
+            {
+                "business_id": business_id.lower(),
+                "service_id": "" if "\x00" in service_id else service_id,
+            },
+        ).first()
+    )
+    if row is None:
+        raise business_not_found(business_id)
+    return row[0], row[1]

@@ -1,0 +1,125 @@
+"""Rescheduling: moving, re-staffing or editing an appointment under the booking rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from openvisit import audit
+from openvisit.bookings.appointments.checks import (
+    check_answers,
+    check_change_cutoff,
+    overridden_rules,
+    override_row,
+    seats_for,
+    shape,
+    stored_customers,
+)
+from openvisit.bookings.appointments.holds import hold, release
+from openvisit.bookings.appointments.lookup import active, business_service
+from openvisit.bookings.appointments.request import AppointmentRequest
+from openvisit.bookings.appointments.staffing import check_seats_left, claim_staff
+from openvisit.bookings.authority import Authority, check_owned, own_staff
+from openvisit.bookings.records import require_business
+from openvisit.clock import Clock
+from openvisit.errors import Conflict
+from openvisit.store.db import Database
+from openvisit.store.models import Appointment
+
+
+def reschedule(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    appointment_id: str,
+    changes: AppointmentRequest,
+    *,
+    authority: Authority,
+    read_at: datetime | None = None,
+) -> Appointment:
+    """Move or re-staff an appointment under the same rules as booking it.
+
+    A change that keeps the service, times, buffers and staff (notes, answers, customers)
+    does not re-check hours or lead time: editing notes of a started appointment is fine.
+    `read_at` is the lastUpdatedDateTime the caller built `changes` from; if the
+    appointment changed since, the request is refused rather than undoing that change.
+    """
+    now = clock.now()
+    try:
+        with db.write() as session:
+            appointment = active(session, business_id, appointment_id)
+            check_owned(authority.own_staff_id, appointment)
+            if read_at is not None and appointment.last_updated_date_time != read_at:
+                raise Conflict("The appointment was changed by someone else; read it again.")
+            business = require_business(session, business_id)
+            service = business_service(session, business.id, changes.service_id)
+            spec, start, end = shape(service, changes)
+            check_answers(service, changes.customers)
+            asked = own_staff(authority, changes.staff_ids) if changes.staff_ids else ()
+            staff_ids = list(asked) or appointment.staff_member_ids
+            moves = (service.id, start, end, spec.pre_buffer, spec.post_buffer, staff_ids) != (
+                appointment.service_id,
+                appointment.start_date_time,
+                appointment.end_date_time,
+                timedelta(seconds=appointment.pre_buffer_seconds),
+                timedelta(seconds=appointment.post_buffer_seconds),
+                appointment.staff_member_ids,
+            )
+            overridden: list[str] = []
+            seats = seats_for(spec, changes.customers)
+            if moves:
+                cutoff = check_change_cutoff(session, appointment, authority, now)
+                chosen = claim_staff(
+                    session,
+                    business,
+                    service,
+                    spec,
+                    asked,
+                    start,
+                    end,
+                    authority=authority,
+                    now=now,
+                    exclude=appointment.id,
+                    seats=seats,
+                )
+                overridden = [
+                    *overridden_rules(business, service, spec, chosen, start, end, authority, now)
+                ]
+                overridden += [cutoff] if cutoff else []
+                release(session, appointment.id)
+                appointment.service_id = service.id
+                appointment.display_name = service.display_name
+                appointment.start_date_time, appointment.end_date_time = start, end
+                appointment.pre_buffer_seconds = int(spec.pre_buffer.total_seconds())
+                appointment.post_buffer_seconds = int(spec.post_buffer.total_seconds())
+                appointment.blocked_start = start - spec.pre_buffer
+                appointment.blocked_end = end + spec.post_buffer
+                appointment.staff_member_ids = [member.id for member in chosen]
+            elif seats > appointment.seats:
+                check_seats_left(session, appointment, spec, seats)
+            appointment.customers = stored_customers(session, business.id, changes.customers)
+            appointment.customer_time_zone = changes.customer_time_zone
+            appointment.seats = seats_for(spec, appointment.customers)
+            appointment.details = dict(changes.details)
+            appointment.last_updated_date_time = now
+            session.flush()
+            if moves:
+                hold(session, appointment, spec)
+            audit.record(
+                session,
+                "openvisit.appointment.rescheduled" if moves else "openvisit.appointment.updated",
+                actor=authority.actor,
+                subject=appointment.id,
+                at=now,
+                data={"businessId": business.id},
+            )
+            if overridden:
+                audit.record(
+                    session,
+                    **override_row(authority, appointment.id, business.id, overridden, now),
+                )
+            session.flush()
+            return appointment
+    except IntegrityError as error:
+        raise Conflict("The time is already booked for that staff member.") from error

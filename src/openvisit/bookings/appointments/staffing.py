@@ -1,0 +1,214 @@
+"""Staff time on the booking path: who may get an appointment, and who is free.
+
+Every read of other bookings' time happens here, under `lock_staff_time` when it decides
+a write (on SQLite, where booking first decides in a plain read, `still_free` re-reads
+the chosen staff's time under the write lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from openvisit.bookings import outcomes
+from openvisit.bookings.appointments.checks import MAX_SPAN
+from openvisit.bookings.authority import Authority
+from openvisit.bookings.availability import (
+    bookable_time,
+    booking_policy,
+    business_zone,
+    staff_bookings,
+)
+from openvisit.errors import Conflict, InvalidInput
+from openvisit.scheduling.booking import REFUSAL_CODES, refusal
+from openvisit.scheduling.intervals import Interval
+from openvisit.scheduling.slots import ServiceSpec
+from openvisit.store.locking import lock_staff_time
+from openvisit.store.models import Appointment, Business, Service, StaffHold, StaffMember
+
+_ALL_STAFF = select(StaffMember).where(StaffMember.business_id == bindparam("business_id"))
+_NAMED_STAFF = _ALL_STAFF.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
+
+
+def still_free(
+    session: Session,
+    spec: ServiceSpec,
+    start: datetime,
+    end: datetime,
+    staff_ids: Sequence[str],
+    *,
+    seats: int,
+    now: datetime,
+) -> bool:
+    """Whether staff drafted for [start, end) are still free, read under the write lock.
+
+    Only the overlap rule can have changed since the draft: hours, policy and answers
+    do not depend on other bookings. Bookings that can collide are exactly those whose
+    buffered range meets this one's.
+    """
+    busy = staff_bookings(
+        session, staff_ids, Interval(start - spec.pre_buffer, end + spec.post_buffer)
+    )
+    return all(
+        refusal(spec, start, end, busy[staff_id], working=None, policy=None, now=now, seats=seats)
+        is None
+        for staff_id in staff_ids
+    )
+
+
+def check_seats_left(
+    session: Session, appointment: Appointment, spec: ServiceSpec, seats: int
+) -> None:
+    """Refuse added customers when the sitting's other bookings leave too few seats."""
+    start, end = appointment.start_date_time, appointment.end_date_time
+    lock_staff_time(session, appointment.staff_member_ids)
+    busy = staff_bookings(
+        session,
+        appointment.staff_member_ids,
+        Interval(start - spec.pre_buffer, end + spec.post_buffer),
+        exclude=appointment.id,
+    )
+    for staff_id in appointment.staff_member_ids:
+        reason = refusal(
+            spec, start, end, busy[staff_id], working=None, policy=None, now=start, seats=seats
+        )
+        if reason is not None:
+            raise outcomes.SlotRefused(
+                f"The customers cannot be added: {reason}.",
+                reasons=[REFUSAL_CODES.get(reason, "other")],
+            )
+
+
+def candidates(
+    session: Session, business_id: str, service: Service, staff_ids: Sequence[str]
+) -> list[StaffMember]:
+    """The staff asked for, or (none asked) everyone who delivers the service, in order."""
+    wanted = list(dict.fromkeys(staff_ids)) or list(service.staff_member_ids)
+    if wanted:
+        rows = session.scalars(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
+    else:
+        rows = session.scalars(_ALL_STAFF, {"business_id": business_id})
+    found = {member.id: member for member in rows}
+    if staff_ids:
+        missing = [staff_id for staff_id in wanted if staff_id not in found]
+        if missing:
+            raise InvalidInput(
+                f"Invalid value for 'staffMemberIds': no staff member "
+                f"'{missing[0]}' in this business.",
+                target="staffMemberIds",
+            )
+    ordered = (
+        [found[staff_id] for staff_id in wanted if staff_id in found]
+        if wanted
+        else sorted(found.values(), key=lambda member: (member.created_date_time, member.id))
+    )
+    if not ordered:
+        raise Conflict("No staff member delivers this service.")
+    return ordered
+
+
+def claim_staff(
+    session: Session,
+    business: Business,
+    service: Service,
+    spec: ServiceSpec,
+    staff_ids: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    authority: Authority,
+    now: datetime,
+    exclude: str | None = None,
+    seats: int = 1,
+) -> list[StaffMember]:
+    """Lock the candidates' time, then pick who gets the appointment (see `choose`)."""
+    members = candidates(session, business.id, service, staff_ids)
+    lock_staff_time(session, [member.id for member in members])
+    return choose(
+        session,
+        business,
+        service,
+        spec,
+        members,
+        start,
+        end,
+        explicit=bool(staff_ids),
+        authority=authority,
+        now=now,
+        exclude=exclude,
+        seats=seats,
+    )
+
+
+def choose(
+    session: Session,
+    business: Business,
+    service: Service,
+    spec: ServiceSpec,
+    candidates: Sequence[StaffMember],
+    start: datetime,
+    end: datetime,
+    *,
+    explicit: bool,
+    authority: Authority,
+    now: datetime,
+    exclude: str | None = None,
+    seats: int = 1,
+) -> list[StaffMember]:
+    """The staff who get the appointment: all asked for, or the least booked free one."""
+    reach = Interval(start - spec.pre_buffer - MAX_SPAN, end + spec.post_buffer + MAX_SPAN)
+    busy = staff_bookings(session, [member.id for member in candidates], reach, exclude=exclude)
+    policy = None if authority.override_hours else booking_policy(service, business)
+    reasons: dict[str, str] = {}
+    codes: list[str] = []
+    for member in candidates:
+        working = None if authority.override_hours else bookable_time(member, business, reach)
+        reason = refusal(
+            spec, start, end, busy[member.id], working=working, policy=policy, now=now, seats=seats
+        )
+        if reason:
+            reasons[member.id] = f"{member.display_name}: {reason}"
+            codes.append(REFUSAL_CODES.get(reason, "other"))
+    if explicit:
+        if reasons:
+            raise outcomes.SlotRefused(
+                "The appointment cannot be booked: " + "; ".join(reasons.values()), reasons=codes
+            )
+        return list(candidates)
+    free = [member for member in candidates if member.id not in reasons]
+    if not free:
+        detail = "; ".join(reasons.values())
+        raise outcomes.SlotRefused(
+            f"No staff member is free for that time ({detail}).", reasons=codes
+        )
+    load = day_load(session, business, [member.id for member in free], start)
+    # Least booked that day; ties keep the service's staff order, so the pick is stable.
+    return [min(free, key=lambda member: load.get(member.id, 0))]
+
+
+def day_load(
+    session: Session, business: Business, staff_ids: Sequence[str], start: datetime
+) -> dict[str, int]:
+    """Appointments each staff member has on the business-local day `start` falls in."""
+    zone = business_zone(business)
+    day = start.astimezone(zone).date()
+    first = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    last = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    rows = session.execute(
+        select(StaffHold.staff_id, func.count())
+        .join(Appointment, Appointment.id == StaffHold.appointment_id)
+        .where(
+            StaffHold.staff_id.in_(staff_ids),
+            # Implied by the start lying in the day (a hold spans its appointment); stated
+            # so the staff-and-end index bounds the scan to that day, not all history.
+            StaffHold.blocked_end > first,
+            StaffHold.blocked_start < last,
+            Appointment.start_date_time >= first,
+            Appointment.start_date_time < last,
+        )
+        .group_by(StaffHold.staff_id)
+    ).all()
+    return {str(staff_id): int(count) for staff_id, count in rows}
