@@ -1,8 +1,9 @@
-"""Drive a running OpenVisit server with the official Microsoft Graph SDK (msgraph-sdk).
+"""Drive a running OpenVisit server with the official Microsoft Graph SDKs: msgraph-sdk
+for `/v1.0` and msgraph-beta-sdk for `/beta`.
 
 The client is built exactly as an integrator points the SDK at a non-Microsoft host: a
 bearer-token provider around an OpenVisit API token, and the request adapter's base URL
-set to the server's `/v1.0` root before the GraphServiceClient is constructed.
+set to the server's version root before the GraphServiceClient is constructed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -25,9 +26,13 @@ from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_abstractions.serialization import Parsable
 from kiota_http.middleware.options import ResponseHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph_beta import GraphRequestAdapter as BetaGraphRequestAdapter
+from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
 from msgraph_core import GraphClientFactory
 
 T = TypeVar("T")
+Adapter = TypeVar("Adapter", GraphRequestAdapter, BetaGraphRequestAdapter)
+Client = TypeVar("Client")
 
 # Bookkeeping fields of every generated model; they are not Graph properties.
 SDK_INTERNAL_FIELDS = frozenset({"backing_store", "additional_data", "odata_type"})
@@ -52,8 +57,10 @@ class StaticTokenProvider(AccessTokenProvider):
 
 
 @asynccontextmanager
-async def graph_client(base_url: str, token: str) -> AsyncIterator[GraphServiceClient]:
-    """A GraphServiceClient talking to `base_url` (http://host:port); closed on exit."""
+async def request_adapter(
+    base_url: str, token: str, adapter_class: type[Adapter], root: str
+) -> AsyncIterator[Adapter]:
+    """An SDK request adapter for `base_url` (http://host:port) + `/root`; closed on exit."""
     host = urlsplit(base_url).hostname or ""
     auth = BaseBearerTokenAuthenticationProvider(StaticTokenProvider(token, [host]))
     # msgraph-core wraps the transport in one whose aclose() does not reach the connection
@@ -62,25 +69,54 @@ async def graph_client(base_url: str, token: str) -> AsyncIterator[GraphServiceC
     http = GraphClientFactory.create_with_default_middleware(
         client=httpx.AsyncClient(transport=pool)
     )
-    adapter = GraphRequestAdapter(auth, client=http)
-    adapter.base_url = f"{base_url}/v1.0"  # before the client copies it into its paths
+    adapter = adapter_class(auth, client=http)
+    adapter.base_url = f"{base_url}/{root}"  # before the client copies it into its paths
     try:
-        yield GraphServiceClient(request_adapter=adapter)
+        yield adapter
     finally:
         await http.aclose()
         await pool.aclose()
 
 
-def run_with_client(
-    base_url: str, token: str, scenario: Callable[[GraphServiceClient], Awaitable[T]]
+@asynccontextmanager
+async def graph_client(base_url: str, token: str) -> AsyncIterator[GraphServiceClient]:
+    """A msgraph-sdk GraphServiceClient talking to the server's /v1.0; closed on exit."""
+    async with request_adapter(base_url, token, GraphRequestAdapter, "v1.0") as adapter:
+        yield GraphServiceClient(request_adapter=adapter)
+
+
+@asynccontextmanager
+async def beta_graph_client(base_url: str, token: str) -> AsyncIterator[BetaGraphServiceClient]:
+    """A msgraph-beta-sdk GraphServiceClient talking to the server's /beta; closed on exit."""
+    async with request_adapter(base_url, token, BetaGraphRequestAdapter, "beta") as adapter:
+        yield BetaGraphServiceClient(request_adapter=adapter)
+
+
+def run_in(
+    connect: Callable[[], AbstractAsyncContextManager[Client]],
+    scenario: Callable[[Client], Awaitable[T]],
 ) -> T:
-    """Run an async scenario against the server from synchronous test code."""
+    """Run an async scenario with a client from `connect`, from synchronous test code."""
 
     async def main() -> T:
-        async with graph_client(base_url, token) as client:
+        async with connect() as client:
             return await scenario(client)
 
     return asyncio.run(main())
+
+
+def run_with_client(
+    base_url: str, token: str, scenario: Callable[[GraphServiceClient], Awaitable[T]]
+) -> T:
+    """Run an async scenario against the server's /v1.0 (msgraph-sdk)."""
+    return run_in(lambda: graph_client(base_url, token), scenario)
+
+
+def run_with_beta_client(
+    base_url: str, token: str, scenario: Callable[[BetaGraphServiceClient], Awaitable[T]]
+) -> T:
+    """Run an async scenario against the server's /beta (msgraph-beta-sdk)."""
+    return run_in(lambda: beta_graph_client(base_url, token), scenario)
 
 
 def native_response() -> RequestConfiguration[Any]:

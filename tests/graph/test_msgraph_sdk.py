@@ -57,6 +57,7 @@ from msgraph.generated.solutions.booking_businesses.item.customers.customers_req
 from msgraph_core import PageIterator
 
 from tests.factories import make_business, make_customer
+from tests.graph import sdk_values
 from tests.graph.sdk_client import (
     assert_round_trip,
     native_response,
@@ -71,8 +72,7 @@ pytestmark = pytest.mark.live
 
 Scenario = Callable[[GraphServiceClient], Awaitable[Any]]
 INCLUDE_UNKNOWN_ENUM_MEMBERS = "include-unknown-enum-members"
-# Server-maintained on every entity; a client never writes them.
-TIMESTAMPS = {"created_date_time", "last_updated_date_time"}
+TIMESTAMPS = sdk_values.TIMESTAMPS
 
 
 @pytest.fixture
@@ -132,12 +132,7 @@ MONDAY_TO_THURSDAY = (DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, 
 
 def full_scheduling_policy() -> BookingSchedulingPolicy:
     return BookingSchedulingPolicy(
-        time_slot_interval=datetime.timedelta(minutes=15),
-        minimum_lead_time=datetime.timedelta(hours=12),
-        maximum_advance=datetime.timedelta(days=60),
-        send_confirmations_to_owner=True,
-        allow_staff_selection=False,
-        is_meeting_invite_to_customers_enabled=True,
+        **sdk_values.SCHEDULING_POLICY,
         general_availability=BookingsAvailability(
             availability_type=BookingsServiceAvailabilityType.CustomWeeklyHours,
             business_hours=week(DayOfWeek.Monday, hours=(10, 12)),
@@ -154,35 +149,18 @@ def full_scheduling_policy() -> BookingSchedulingPolicy:
 
 
 def address(street: str = "4567 Main St") -> PhysicalAddress:
-    return PhysicalAddress(
-        street=street, city="Buffalo", state="NY", country_or_region="USA", postal_code="98052"
-    )
+    return PhysicalAddress(street=street, **sdk_values.ADDRESS)
 
 
-def full_business(name: str = "Fourth Coffee Clinic") -> BookingBusiness:
+def full_business() -> BookingBusiness:
     return BookingBusiness(
-        display_name=name,
-        business_type="Health clinic",
-        email="front-desk@fourthcoffee.example",
-        phone="+1 206 555 0100",
-        web_site_url="https://fourthcoffee.example/clinic",
-        default_currency_iso="EUR",
-        language_tag="en-GB",
+        **sdk_values.BUSINESS,
         address=address(),
         business_hours=week(*MONDAY_TO_THURSDAY, DayOfWeek.Friday),
         scheduling_policy=full_scheduling_policy(),
         booking_page_settings=BookingPageSettings(
             access_control=BookingPageAccessControl.Unrestricted,
-            booking_page_color_code="#0F6CBD",
-            business_time_zone="Pacific Standard Time",
-            customer_consent_message="We keep your details for your visit only.",
-            enforce_one_time_password=False,
-            is_business_logo_display_enabled=True,
-            is_customer_consent_enabled=True,
-            is_search_engine_indexability_disabled=True,
-            is_time_slot_time_zone_set_to_business_time_zone=True,
-            privacy_policy_web_url="https://fourthcoffee.example/privacy",
-            terms_and_conditions_web_url="https://fourthcoffee.example/terms",
+            **sdk_values.BOOKING_PAGE_SETTINGS,
         ),
     )
 
@@ -191,14 +169,9 @@ def full_staff_member(
     role: BookingStaffRole = BookingStaffRole.Administrator,
 ) -> BookingStaffMember:
     return BookingStaffMember(
-        display_name="Dr. Amara Osei",
-        email_address="amara.osei@fourthcoffee.example",
+        **sdk_values.STAFF_MEMBER,
         role=role,
-        time_zone="Pacific Standard Time",  # Windows zone names are what Bookings sends
-        use_business_hours=False,
         working_hours=week(*MONDAY_TO_THURSDAY, hours=(8, 14)),
-        is_email_notification_enabled=True,
-        availability_is_affected_by_personal_calendar=True,
         membership_status=BookingStaffMembershipStatus.Active,
     )
 
@@ -269,24 +242,10 @@ def full_customer() -> BookingCustomer:
 
 # --- businesses ---------------------------------------------------------------------
 
-BUSINESS_READ_ONLY = {
-    "id",
-    "is_published",
-    "public_url",
-    *TIMESTAMPS,
-    # navigation properties, managed through their own collections
-    "appointments",
-    "calendar_view",
-    "custom_questions",
-    "customers",
-    "services",
-    "staff_members",
-}
-
 
 def test_business_round_trips_every_writable_property(run_sdk):
     written = full_business()
-    assert unset_properties(written, except_for=BUSINESS_READ_ONLY) == set()
+    assert unset_properties(written, except_for=sdk_values.BUSINESS_READ_ONLY) == set()
 
     async def scenario(client: GraphServiceClient) -> None:
         created = await client.solutions.booking_businesses.post(written)

@@ -37,7 +37,14 @@ from openvisit.bookings.authority import Authority
 from openvisit.errors import Forbidden, InvalidInput, NotFound
 from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
-from openvisit.graph.responses import context_url, nested, quote_key, stored, timestamp
+from openvisit.graph.responses import (
+    api_version,
+    context_url,
+    nested,
+    quote_key,
+    stored,
+    timestamp,
+)
 from openvisit.graph.schemas.appointment import (
     BETA_DETAIL_DEFAULTS,
     DETAIL_DEFAULTS,
@@ -53,6 +60,7 @@ from openvisit.graph.schemas.appointment import (
 )
 from openvisit.graph.schemas.complex import Location, Reminder
 from openvisit.graph.schemas.types import GraphModel
+from openvisit.graph.schemas.versions import BETA, ApiVersion
 from openvisit.runtime import Runtime
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.isotime import format_duration
@@ -285,26 +293,24 @@ def calendar_window(start: str, end: str) -> Interval:
 # --- the booking service's rows -> Graph JSON ---------------------------------------------
 
 
-def _is_beta(request: Request) -> bool:
-    return request.url.path.lstrip("/").split("/", 1)[0] == "beta"
+def customer_json(customer: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+    return {"@odata.type": CUSTOMER_TYPE, **nested(CustomerInformation, customer, version)}
 
 
-def customer_json(customer: dict[str, Any]) -> dict[str, Any]:
-    return {"@odata.type": CUSTOMER_TYPE, **nested(CustomerInformation, customer)}
-
-
-def _details(details: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+def _details(
+    details: dict[str, Any], defaults: dict[str, Any], version: ApiVersion
+) -> dict[str, Any]:
     shaped = {}
     for key, default in defaults.items():
         value = details.get(key, default)
         model = NESTED_DETAILS.get(key)
-        shaped[key] = nested(model, value) if model is not None else value
+        shaped[key] = nested(model, value, version) if model is not None else value
     return shaped
 
 
-def appointment_json(appointment: "Appointment", *, beta: bool) -> dict[str, Any]:
+def appointment_json(appointment: "Appointment", version: ApiVersion) -> dict[str, Any]:
     start, end = appointment.start_date_time, appointment.end_date_time
-    customers = [customer_json(customer) for customer in appointment.customers]
+    customers = [customer_json(customer, version) for customer in appointment.customers]
     body: dict[str, Any] = {
         "id": appointment.id,
         "selfServiceAppointmentId": appointment.id,
@@ -320,11 +326,11 @@ def appointment_json(appointment: "Appointment", *, beta: bool) -> dict[str, Any
         "customerTimeZone": appointment.customer_time_zone,
         "maximumAttendeesCount": appointment.maximum_attendees_count,
         "filledAttendeesCount": appointment.seats,
-        **_details(appointment.details, DETAIL_DEFAULTS),
+        **_details(appointment.details, DETAIL_DEFAULTS, version),
         "createdDateTime": timestamp(appointment.created_date_time),
         "lastUpdatedDateTime": timestamp(appointment.last_updated_date_time),
     }
-    if beta:
+    if version == BETA:
         first = customers[0] if customers else {}
         body.update(
             {
@@ -336,7 +342,7 @@ def appointment_json(appointment: "Appointment", *, beta: bool) -> dict[str, Any
                 "customerPhone": first.get("phone"),
                 "customerNotes": first.get("notes"),
                 "customerLocation": first.get("location"),
-                **_details(appointment.details, BETA_DETAIL_DEFAULTS),
+                **_details(appointment.details, BETA_DETAIL_DEFAULTS, version),
             }
         )
     return body
@@ -349,7 +355,7 @@ def _entity_set(business_id: str, segment: str = "appointments") -> str:
 def _entity(request: Request, business_id: str, appointment: "Appointment") -> dict[str, Any]:
     return {
         "@odata.context": context_url(request, f"{_entity_set(business_id)}/$entity"),
-        **appointment_json(appointment, beta=_is_beta(request)),
+        **appointment_json(appointment, api_version(request)),
     }
 
 
@@ -370,8 +376,8 @@ def _collection(
         window=window,
         own_staff_id=caller.own_staff_id,
     )
-    beta = _is_beta(request)
-    values = [appointment_json(item, beta=beta) for item in page.items]
+    version = api_version(request)
+    values = [appointment_json(item, version) for item in page.items]
     context = context_url(request, _entity_set(business_id, segment))
     return collection(request, context, page, values, options)
 

@@ -13,7 +13,7 @@ from openvisit.bookings.links import business_page_url
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
-from openvisit.graph.responses import context_url, nested, timestamp
+from openvisit.graph.responses import api_version, context_url, nested, timestamp
 from openvisit.graph.schemas.business import (
     BookingBusinessBody,
     BookingBusinessCollection,
@@ -26,6 +26,7 @@ from openvisit.graph.schemas.complex import (
     SchedulingPolicy,
     WorkHours,
 )
+from openvisit.graph.schemas.versions import ApiVersion
 
 if TYPE_CHECKING:  # services hand back detached rows; transports only read them
     from openvisit.store.models import Business
@@ -42,7 +43,7 @@ Deleter = Annotated[Caller, Depends(Require(access.BUSINESS_DELETE))]
 Publisher = Annotated[Caller, Depends(Require(access.BUSINESS_PUBLISH))]
 
 
-def business_json(business: "Business", base_url: str) -> dict[str, Any]:
+def business_json(business: "Business", base_url: str, version: ApiVersion) -> dict[str, Any]:
     public_url = business_page_url(base_url, business.id) if business.is_published else None
     return {
         "id": business.id,
@@ -55,10 +56,10 @@ def business_json(business: "Business", base_url: str) -> dict[str, Any]:
         "languageTag": business.language_tag,
         "isPublished": business.is_published,
         "publicUrl": public_url,
-        "address": nested(PhysicalAddress, business.address),
-        "businessHours": nested(WorkHours, business.business_hours),
-        "schedulingPolicy": nested(SchedulingPolicy, business.scheduling_policy),
-        "bookingPageSettings": nested(BookingPageSettings, business.booking_page_settings),
+        "address": nested(PhysicalAddress, business.address, version),
+        "businessHours": nested(WorkHours, business.business_hours, version),
+        "schedulingPolicy": nested(SchedulingPolicy, business.scheduling_policy, version),
+        "bookingPageSettings": nested(BookingPageSettings, business.booking_page_settings, version),
         "createdDateTime": timestamp(business.created_date_time),
         "lastUpdatedDateTime": timestamp(business.last_updated_date_time),
     }
@@ -67,7 +68,7 @@ def business_json(business: "Business", base_url: str) -> dict[str, Any]:
 def _entity(request: Request, business: "Business") -> dict[str, Any]:
     return {
         "@odata.context": context_url(request, f"{BUSINESS_SET}/$entity"),
-        **business_json(business, request.app.state.runtime.base_url),
+        **business_json(business, request.app.state.runtime.base_url, api_version(request)),
     }
 
 
@@ -81,7 +82,7 @@ def list_booking_businesses(request: Request, runtime: RuntimeDep, caller: Liste
     values = [
         {"id": item.id, "displayName": item.display_name}
         if not options.select
-        else business_json(item, runtime.base_url)
+        else business_json(item, runtime.base_url, api_version(request))
         for item in page.items
     ]
     return collection(request, context_url(request, BUSINESS_SET), page, values, options)

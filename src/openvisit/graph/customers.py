@@ -9,7 +9,7 @@ from openvisit.auth import access
 from openvisit.bookings.customers import CUSTOMERS
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
-from openvisit.graph.responses import nested, timestamp
+from openvisit.graph.responses import api_version, nested, timestamp
 from openvisit.graph.schemas.complex import Phone, PhysicalAddress
 from openvisit.graph.schemas.types import EmailAddress, GraphModel, Name
 
@@ -37,13 +37,14 @@ class BookingCustomerCollection(GraphModel):
 NOT_NULL = frozenset({"display_name", "phones", "addresses"})
 
 
-def customer_json(customer: "Customer", _request: Request) -> dict[str, Any]:
+def customer_json(customer: "Customer", request: Request) -> dict[str, Any]:
+    version = api_version(request)
     return {
         "id": customer.id,
         "displayName": customer.display_name,
         "emailAddress": customer.email_address,
-        "phones": nested(Phone, customer.phones),
-        "addresses": nested(PhysicalAddress, customer.addresses),
+        "phones": nested(Phone, customer.phones, version),
+        "addresses": nested(PhysicalAddress, customer.addresses, version),
         "createdDateTime": timestamp(customer.created_date_time),
         "lastUpdatedDateTime": timestamp(customer.last_updated_date_time),
     }

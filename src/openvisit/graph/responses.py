@@ -9,6 +9,12 @@ from fastapi import Request
 from pydantic import BaseModel
 
 from openvisit.graph.schemas.types import GraphModel
+from openvisit.graph.schemas.versions import BETA, V1, ApiVersion
+
+
+def api_version(request: Request) -> ApiVersion:
+    """The version root the request came in on; each answers in its own shape."""
+    return BETA if request.url.path.lstrip("/").split("/", 1)[0] == BETA else V1
 
 
 def api_root(request: Request) -> str:
@@ -17,8 +23,7 @@ def api_root(request: Request) -> str:
     The base URL setting, not the request's scheme and host: behind a TLS proxy the
     request arrives over plain HTTP, and links must name the address clients use.
     """
-    version = request.url.path.lstrip("/").split("/", 1)[0] or "v1.0"
-    return f"{request.app.state.runtime.base_url}/{version}"
+    return f"{request.app.state.runtime.base_url}/{api_version(request)}"
 
 
 def public_url(request: Request, path_and_query: str) -> str:
@@ -40,13 +45,15 @@ def timestamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def nested(model: type[GraphModel], value: Any) -> Any:
-    """Re-validate stored JSON so every documented key is present (null when unset)."""
+def nested(model: type[GraphModel], value: Any, version: ApiVersion) -> Any:
+    """Re-validate stored JSON so every documented key is present (null when unset), in
+    the shape of the `version` asked for (see `graph/schemas/versions.py`)."""
     if value is None:
         return None
     if isinstance(value, list):
-        return [model.model_validate(item).model_dump(by_alias=True, mode="json") for item in value]
-    return model.model_validate(value).model_dump(by_alias=True, mode="json")
+        return [nested(model, item, version) for item in value]
+    validated = model.model_validate(value)
+    return validated.model_dump(by_alias=True, mode="json", context={"version": version})
 
 
 def stored(value: BaseModel | list[Any] | None) -> Any:

@@ -11,7 +11,7 @@ from openvisit.bookings.links import service_page_url
 from openvisit.bookings.services import SERVICES
 from openvisit.graph.changes import body_changes, require, seconds
 from openvisit.graph.children import ChildApi, child_router
-from openvisit.graph.responses import nested, timestamp
+from openvisit.graph.responses import api_version, nested, timestamp
 from openvisit.graph.schemas.complex import (
     Location,
     QuestionAssignment,
@@ -124,6 +124,7 @@ DEFAULTS: dict[str, Any] = {
 def service_json(service: "Service", request: Request) -> dict[str, Any]:
     # A link people follow: the public base URL, not whatever host the API was called on.
     base = request.app.state.runtime.base_url
+    version = api_version(request)
     return {
         "id": service.id,
         "displayName": service.display_name,
@@ -135,11 +136,11 @@ def service_json(service: "Service", request: Request) -> dict[str, Any]:
         "postBuffer": format_duration(timedelta(seconds=service.post_buffer_seconds)),
         "defaultPrice": service.default_price,
         "defaultPriceType": service.default_price_type,
-        "defaultLocation": nested(Location, service.default_location),
-        "defaultReminders": nested(Reminder, service.default_reminders),
-        "customQuestions": nested(QuestionAssignment, service.custom_questions),
+        "defaultLocation": nested(Location, service.default_location, version),
+        "defaultReminders": nested(Reminder, service.default_reminders, version),
+        "customQuestions": nested(QuestionAssignment, service.custom_questions, version),
         "staffMemberIds": list(service.staff_member_ids),
-        "schedulingPolicy": nested(SchedulingPolicy, service.scheduling_policy),
+        "schedulingPolicy": nested(SchedulingPolicy, service.scheduling_policy, version),
         "isLocationOnline": service.is_location_online,
         "isAnonymousJoinEnabled": service.is_anonymous_join_enabled,
         "isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking,

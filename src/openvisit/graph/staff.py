@@ -9,7 +9,7 @@ from openvisit.auth import access
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
-from openvisit.graph.responses import nested, timestamp
+from openvisit.graph.responses import api_version, nested, timestamp
 from openvisit.graph.schemas.complex import WeekHours, WorkHours, check_unique_days
 from openvisit.graph.schemas.types import EmailAddress, GraphModel, Name, TimeZoneName
 
@@ -90,7 +90,7 @@ def staff_json(member: "StaffMember", request: Request) -> dict[str, Any]:
         "role": role,
         "timeZone": member.time_zone,
         "useBusinessHours": member.use_business_hours,
-        "workingHours": nested(WorkHours, member.working_hours),
+        "workingHours": nested(WorkHours, member.working_hours, api_version(request)),
         "isEmailNotificationEnabled": member.is_email_notification_enabled,
         "availabilityIsAffectedByPersonalCalendar": (
             member.availability_is_affected_by_personal_calendar

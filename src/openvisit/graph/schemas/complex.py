@@ -6,7 +6,7 @@ import itertools
 from datetime import date, time, timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from openvisit.graph.schemas.types import (
     Duration,
@@ -22,6 +22,7 @@ from openvisit.graph.schemas.types import (
     WebUrl,
     duration_at_most,
 )
+from openvisit.graph.schemas.versions import Versioned
 
 DayOfWeek = Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
 MIDNIGHT = time(0, 0)
@@ -59,15 +60,22 @@ class Phone(GraphModel):
     region: Annotated[str, Field(max_length=35)] | None = None
 
 
-class WorkTimeSlot(GraphModel):
-    start_time: TimeOfDay
-    end_time: TimeOfDay
+class WorkTimeSlot(Versioned):
+    """bookingWorkTimeSlot: v1.0 names its members startTime/endTime, beta start/end.
+
+    Either pair is read under both roots, so a body written for one works on the other.
+    """
+
+    BETA_NAMES = {"startTime": "start", "endTime": "end"}
+
+    start_time: Annotated[TimeOfDay, Field(validation_alias=AliasChoices("startTime", "start"))]
+    end_time: Annotated[TimeOfDay, Field(validation_alias=AliasChoices("endTime", "end"))]
 
     @model_validator(mode="after")
     def _ordered(self) -> WorkTimeSlot:
         # An end of 00:00 means midnight at the end of the day, as Bookings writes it.
         if self.end_time != MIDNIGHT and self.end_time <= self.start_time:
-            raise ValueError("endTime must be later than startTime")
+            raise ValueError("a time slot must end later than it starts")
         return self
 
 
