@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,47 +18,14 @@ from openvisit.store.models import Appointment, AuditRecord, StaffHold
 from tests.conftest import build_test_runtime
 from tests.databases import PostgresDatabase, count_statements, requested_backends
 from tests.factories import make_business
+from tests.rows import appointment_row, hold_row
 
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
-def _appointment(business: str, start: datetime) -> dict[str, Any]:
-    end = start + timedelta(minutes=30)
-    return {
-        "id": str(uuid.uuid4()),
-        "business_id": business,
-        "display_name": "Visit",
-        "service_id": None,
-        "start_date_time": start,
-        "end_date_time": end,
-        "pre_buffer_seconds": 0,
-        "post_buffer_seconds": 0,
-        "blocked_start": start,
-        "blocked_end": end,
-        "staff_member_ids": ["ann"],
-        "customers": [{"name": "Jordan Lee"}],
-        "customer_time_zone": None,
-        "seats": 1,
-        "maximum_attendees_count": 1,
-        "details": {},
-        "status": "booked",
-        "cancellation_message": None,
-        "cancelled_date_time": None,
-        "created_date_time": start,
-        "last_updated_date_time": start,
-    }
-
-
 def _writes(business: str, start: datetime) -> list[tuple[Any, list[dict[str, Any]]]]:
-    appointment = _appointment(business, start)
-    hold = {
-        "appointment_id": appointment["id"],
-        "staff_id": "ann",
-        "business_id": business,
-        "blocked_start": appointment["blocked_start"],
-        "blocked_end": appointment["blocked_end"],
-        "group_key": appointment["id"],
-    }
+    appointment = appointment_row(business, "ann", start) | {"customers": [{"name": "Jordan Lee"}]}
+    hold = hold_row(appointment)
     audit = {"action": "test", "actor": "test", "subject": appointment["id"], "at": start}
     return [
         (Appointment, [appointment]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from openvisit.bookings.appointments import ACTIVE
+from openvisit.bookings.appointments.checks import MAX_SPAN
 from openvisit.bookings.records import require_business
 from openvisit.listing import ListQuery, Page
 from openvisit.scheduling.intervals import Interval
@@ -55,10 +56,19 @@ def list_appointments(
         )
         if own_staff_id is not None:
             held = select(StaffHold.appointment_id).where(StaffHold.staff_id == own_staff_id)
+            if window is not None:  # a hold spans its appointment: read from the window on
+                held = held.where(
+                    StaffHold.blocked_end > window.start, StaffHold.blocked_start < window.end
+                )
             statement = statement.where(Appointment.id.in_(held))
         if window is not None:
             statement = statement.where(
-                Appointment.start_date_time < window.end, Appointment.end_date_time > window.start
+                # An appointment lasts at most MAX_SPAN, so one meeting the window starts
+                # after window.start - MAX_SPAN: stated so the (business, start) index
+                # range begins there, not at the first appointment ever booked.
+                Appointment.start_date_time > window.start - MAX_SPAN,
+                Appointment.start_date_time < window.end,
+                Appointment.end_date_time > window.start,
             )
         return fetch_page(
             session,

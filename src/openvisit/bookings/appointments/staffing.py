@@ -206,6 +206,9 @@ def day_load(
             # so the staff-and-end index bounds the scan to that day, not all history.
             StaffHold.blocked_end > first,
             StaffHold.blocked_start < last,
+            # Holds are the staff's, so this changes no count; it lets a plan that starts
+            # from appointments seek one business's day instead of skipping across all.
+            Appointment.business_id == business.id,
             Appointment.start_date_time >= first,
             Appointment.start_date_time < last,
         )
