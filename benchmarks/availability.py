@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import Backend, median_ms, server
-from seed import ZONE, ZONE_NAME, Business, seed, sqlite_url, token
+from harness import Backend, Comparison, Probe, compare, server
+from seed import APPOINTMENTS, ZONE, ZONE_NAME, Business, seed, sqlite_url, token
 
 from openvisit.bookings.availability import (
     MAX_BUFFER,
@@ -49,21 +51,6 @@ SLOT_SERVICE = "visit"  # 30 minutes with 10-minute buffers: the most involved r
 MONTH = 30
 
 
-@dataclass
-class Figure:
-    label: str
-    value: float
-    unit: str = "ms"
-    target: float | None = None  # an upper bound (ms) or a lower bound (per second)
-    note: str = ""
-
-    @property
-    def met(self) -> bool | None:
-        if self.target is None:
-            return None
-        return self.value >= self.target if self.unit == "/s" else self.value < self.target
-
-
 def window(first: date, days: int) -> Interval:
     return Interval(
         datetime.combine(first, time(0), tzinfo=ZONE),
@@ -71,7 +58,7 @@ def window(first: date, days: int) -> Interval:
     )
 
 
-def engine_figures(db: Database, business: Business, repeat: int) -> list[Figure]:
+def engine_probes(db: Database, business: Business) -> list[Probe]:
     """The engine alone on inputs loaded the way `bookings.availability` loads them."""
     clock = SystemClock()
     month = window(business.first_day, MONTH)
@@ -117,49 +104,42 @@ def engine_figures(db: Database, business: Business, repeat: int) -> list[Figure
 
     count = slots(staff, month)
     return [
-        Figure(
+        Probe(
             "slots, 1 service, 20 staff x 30 days: engine",
-            median_ms(lambda: slots(staff, month), repeat),
+            lambda: slots(staff, month),
             target=50,
             note=f"{count} slot starts, {len(everyone)} bookings",
         ),
-        Figure(
+        Probe(
             "getStaffAvailability, 20 staff x 30 days: engine",
-            median_ms(labelled, repeat),
+            labelled,
             note=f"{labelled()} items",
         ),
-        Figure(
-            "slots, 1 staff x 1 day: engine",
-            median_ms(lambda: slots([first], day), repeat * 4),
-        ),
+        Probe("slots, 1 staff x 1 day: engine", lambda: slots([first], day), scale=4),
     ]
 
 
-def service_figures(db: Database, business: Business, repeat: int) -> list[Figure]:
+def service_probes(db: Database, business: Business) -> list[Probe]:
     """`list_slots` and `staff_availability` in this process: database reads included."""
     clock = SystemClock()
     month = window(business.first_day, MONTH)
     day = window(business.first_day + timedelta(days=1), 1)
     service_id = business.service_ids[SLOT_SERVICE]
     return [
-        Figure(
+        Probe(
             "slots, 1 service, 20 staff x 30 days: service",
-            median_ms(lambda: list_slots(db, clock, business.id, service_id, month), repeat),
+            lambda: list_slots(db, clock, business.id, service_id, month),
         ),
-        Figure(
+        Probe(
             "getStaffAvailability, 20 staff x 30 days: service",
-            median_ms(
-                lambda: staff_availability(db, business.id, business.staff_ids, month), repeat
-            ),
+            lambda: staff_availability(db, business.id, business.staff_ids, month),
         ),
-        Figure(
+        Probe(
             "slots, 1 staff x 1 day: service",
-            median_ms(
-                lambda: list_slots(
-                    db, clock, business.id, service_id, day, staff_id=business.staff_ids[0]
-                ),
-                repeat * 4,
+            lambda: list_slots(
+                db, clock, business.id, service_id, day, staff_id=business.staff_ids[0]
             ),
+            scale=4,
         ),
     ]
 
@@ -172,6 +152,7 @@ class Requests:
     month_query: dict[str, str]  # slots for every staff member, 30 days
     day_query: dict[str, str]  # slots for one staff member, one day
     staff_body: dict[str, Any]  # getStaffAvailability, 20 staff x 30 days
+    view_query: dict[str, str]  # calendarView of one day
 
 
 def requests_for(business: Business) -> Requests:
@@ -186,6 +167,10 @@ def requests_for(business: Business) -> Requests:
             "end": tuesday.isoformat(),
             "staffMemberId": business.staff_ids[0],
         },
+        view_query={
+            "start": datetime.combine(tuesday, time(0), tzinfo=ZONE).isoformat(),
+            "end": datetime.combine(tuesday + timedelta(days=1), time(0), tzinfo=ZONE).isoformat(),
+        },
         staff_body={
             "staffIds": business.staff_ids,
             "startDateTime": {"dateTime": f"{first}T00:00:00", "timeZone": ZONE_NAME},
@@ -197,7 +182,8 @@ def requests_for(business: Business) -> Requests:
     )
 
 
-def http_figures(base: str, secret: str, business: Business, repeat: int) -> list[Figure]:
+@contextmanager
+def http_probes(base: str, secret: str, business: Business) -> Iterator[list[Probe]]:
     """The API in another process; the body is read whole but not parsed inside the timing."""
     root = f"{base}/v1.0/solutions/bookingBusinesses/{business.id}"
     asked = requests_for(business)
@@ -219,41 +205,52 @@ def http_figures(base: str, secret: str, business: Business, repeat: int) -> lis
         month = get(slots_url, month_query)
         labelled = post()
         day = get(slots_url, day_query)
-        figures = [
-            Figure(
+        view = get(f"{root}/calendarView", asked.view_query)
+        yield [
+            Probe(
                 "GET /healthz: HTTP (floor: client, server, framework)",
-                median_ms(lambda: client.get(f"{base}/healthz"), repeat * 4),
+                lambda: client.get(f"{base}/healthz"),
+                scale=4,
             ),
-            Figure(
+            Probe(
                 "slots, 1 service, 20 staff x 30 days: HTTP",
-                median_ms(lambda: get(slots_url, month_query), repeat),
+                lambda: get(slots_url, month_query),
                 target=150,
                 note=f"{len(month.json()['value'])} slots, {len(month.content) / 1e6:.1f} MB",
             ),
-            Figure(
+            Probe(
                 "getStaffAvailability, 20 staff x 30 days: HTTP",
-                median_ms(post, repeat),
+                post,
                 note=f"{len(labelled.content) / 1e6:.2f} MB",
             ),
-            Figure(
+            Probe(
                 "slots, 1 staff x 1 day: HTTP",
-                median_ms(lambda: get(slots_url, day_query), repeat * 4),
+                lambda: get(slots_url, day_query),
+                scale=4,
                 target=5,
                 note=f"{len(day.json()['value'])} slots",
             ),
+            Probe(
+                "calendarView, 1 day, 20 staff: HTTP",
+                lambda: get(f"{root}/calendarView", asked.view_query),
+                scale=4,
+                note=f"{len(view.json()['value'])} appointments",
+            ),
         ]
-    return figures
 
 
-def print_figures(title: str, figures: list[Figure]) -> None:
+def print_figures(title: str, figures: Sequence[Comparison], sizes: Sequence[int]) -> None:
+    """One line per figure: its value at each size and, with two sizes, their ratio."""
     print(f"\n{title}")
+    head = "".join(f"{f'{size:,} rows':>14}" for size in sizes)
+    print(f"  {'':<54}{head}" + ("   ratio" if len(sizes) > 1 else ""))
     for figure in figures:
-        target = "" if figure.target is None else f"(target < {figure.target:g} ms)"
-        state = {None: "", True: "met", False: "MISSED"}[figure.met]
-        print(
-            f"  {figure.label:<54} {figure.value:9.2f} {figure.unit:<3} {target:<20} {state:<6}"
-            f" {figure.note}"
-        )
+        values = "".join(f"{value:11.2f} {figure.unit:<2}" for value in figure.values)
+        ratio = f"  {figure.ratio:5.2f}x" if len(sizes) > 1 else ""
+        target = "" if figure.target is None else f"  (target < {figure.target:g} ms:"
+        if target:
+            target += " met)" if figure.met else " MISSED)"
+        print(f"  {figure.label:<54}{values}{ratio}{target}  {figure.note}")
 
 
 def main() -> None:
@@ -266,13 +263,19 @@ def main() -> None:
         db = Database(url)
         business = seed(db)
         backend = Backend("sqlite", url, Path(folder))
-        print_figures("engine", engine_figures(db, business, args.repeat))
-        print_figures("service (SQLite)", service_figures(db, business, args.repeat))
+        sizes = [APPOINTMENTS]
+        print_figures("engine", compare([engine_probes(db, business)], args.repeat), sizes)
+        figures = compare([service_probes(db, business)], args.repeat)
+        print_figures("service (SQLite)", figures, sizes)
         secret = token(db, READ_SCOPES)
         db.dispose()
-        with backend.fresh() as copy, server(copy, Path(folder) / "server") as served:
-            figures = http_figures(served.base, secret, business, args.repeat)
-        print_figures("HTTP (SQLite, 1 worker)", figures)
+        with (
+            backend.fresh() as copy,
+            server(copy, Path(folder) / "server") as served,
+            http_probes(served.base, secret, business) as probes,
+        ):
+            figures = compare([probes], args.repeat)
+        print_figures("HTTP (SQLite, 1 worker)", figures, sizes)
 
 
 if __name__ == "__main__":

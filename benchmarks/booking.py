@@ -27,12 +27,15 @@ import random
 import tempfile
 import time as timer
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from harness import POSTGRES_RUN_DB, Backend, CpuMeter, percentile, server
+import httpx
+from harness import Backend, CpuMeter, Probe, percentile, server
 from seed import (
     SEED,
     ZONE,
@@ -45,6 +48,8 @@ from seed import (
     token,
 )
 
+from openvisit.bookings.appointments import AppointmentRequest, book
+from openvisit.bookings.authority import Authority
 from openvisit.bookings.availability import list_slots
 from openvisit.clock import SystemClock
 from openvisit.scheduling.intervals import Interval
@@ -52,6 +57,7 @@ from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 
 WRITE_SCOPES = "BookingsAppointment.ReadWrite.All"
+CUSTOMER = Authority(actor="benchmark")  # every rule applies, as for the API's callers
 CLIENTS = 64
 REQUESTS = 2_000
 WARMUP = 128
@@ -63,7 +69,7 @@ HORIZON_DAYS = 90  # free slots are looked for in three 30-day windows from the 
 
 @dataclass(frozen=True)
 class Job:
-    staff_id: str
+    staff_id: str  # "" books "anyone": the least-booked free staff member
     start: datetime
 
 
@@ -93,6 +99,14 @@ class Outcome:
     @property
     def per_second(self) -> float:
         return self.created / self.wall if self.wall else 0.0
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.latencies, 0.5)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.latencies, 0.95)
 
     @property
     def clean_losers(self) -> bool:
@@ -145,6 +159,89 @@ def plan_jobs(pairs: list[Job], count: int, rng: random.Random) -> list[Job]:
     return jobs
 
 
+@dataclass(frozen=True)
+class SingleJobs:
+    """Bookings sent one at a time: for a named staff member, and for anyone."""
+
+    named: list[Job]
+    anyone: list[Job]
+
+
+def single_jobs(pairs: list[Job]) -> SingleJobs:
+    """Named bookings on even days and "anyone" bookings on odd days, so neither takes
+    the other's time; anyone asks for one start per hour, when several staff are free."""
+    named = [job for job in pairs if job.start.toordinal() % 2 == 0]
+    hours: dict[tuple[int, int], Job] = {}
+    for job in pairs:
+        if job.start.toordinal() % 2 == 1:
+            hours.setdefault((job.start.toordinal(), job.start.hour), Job("", job.start))
+    return SingleJobs(named, list(hours.values()))
+
+
+def service_probes(db: Database, business: Business, jobs: SingleJobs) -> list[Probe]:
+    """`appointments.book` in this process, one booking at a time, as a customer would."""
+    clock = SystemClock()
+    service_id = business.service_ids[BOOKED_SERVICE]
+
+    def sender(queue: list[Job]) -> Callable[[], object]:
+        items = iter(enumerate(queue))
+
+        def send() -> object:
+            n, job = next(items)
+            return book(
+                db,
+                clock,
+                business.id,
+                AppointmentRequest(
+                    service_id=service_id,
+                    start=job.start,
+                    staff_ids=(job.staff_id,) if job.staff_id else (),
+                    customers=({"name": f"Single {n}", "emailAddress": f"s{n}@example.test"},),
+                ),
+                authority=CUSTOMER,
+            )
+
+        return send
+
+    return [
+        Probe("booking, named staff, one at a time: service", sender(jobs.named), scale=2),
+        Probe(
+            "booking, anyone (least booked), one at a time: service", sender(jobs.anyone), scale=2
+        ),
+    ]
+
+
+@contextmanager
+def http_probes(
+    base: str, secret: str, business: Business, jobs: SingleJobs
+) -> Iterator[list[Probe]]:
+    """POST .../appointments one at a time over HTTP (201 expected every time)."""
+    path = f"{base}/v1.0/solutions/bookingBusinesses/{business.id}/appointments"
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    with httpx.Client(headers=headers, timeout=60) as client:
+
+        def sender(queue: list[Job]) -> Callable[[], object]:
+            items = iter(enumerate(queue))
+
+            def send() -> object:
+                n, job = next(items)
+                response = client.post(path, content=payload(business, job, n))
+                if response.status_code != 201:
+                    raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+                return response
+
+            return send
+
+        yield [
+            Probe("booking, named staff, one at a time: HTTP", sender(jobs.named), scale=2),
+            Probe(
+                "booking, anyone (least booked), one at a time: HTTP",
+                sender(jobs.anyone),
+                scale=2,
+            ),
+        ]
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection; just enough protocol for JSON requests."""
 
@@ -190,7 +287,7 @@ def payload(business: Business, job: Job, n: int) -> bytes:
     body = {
         "serviceId": business.service_ids[BOOKED_SERVICE],
         "startDateTime": {"dateTime": job.start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "staffMemberIds": [job.staff_id],
+        "staffMemberIds": [job.staff_id] if job.staff_id else [],
         "customers": [
             {
                 "@odata.type": "#microsoft.graph.bookingCustomerInformation",
@@ -246,7 +343,7 @@ def run(backend: Backend, business: Business, secret: str, workers: int) -> Outc
         warmup, pairs = pairs[:WARMUP], pairs[WARMUP:]
         jobs = plan_jobs(pairs, REQUESTS, random.Random(SEED + workers))
         folder = backend.folder / f"server-{backend.name}-{workers}"
-        database = POSTGRES_RUN_DB if backend.name == "postgresql" else None
+        database = url.rpartition("/")[2] if backend.name == "postgresql" else None
         with server(url, folder, workers=workers) as served:
             asyncio.run(drive(served.base, secret, business, warmup, None))
             with CpuMeter(served.pid, database) as meter:

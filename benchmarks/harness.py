@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,18 +22,8 @@ from seed import POSTGRES_ADMIN_URL, POSTGRES_BENCH_DB
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 POSTGRES_RUN_DB = f"{POSTGRES_BENCH_DB}_run"
-
-
-def median_ms(run: Callable[[], object], repeat: int, *, warmup: int = 2) -> float:
-    """Median wall time of `repeat` runs, after `warmup` runs (a long-running server is warm)."""
-    for _ in range(warmup):
-        run()
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - began) * 1000)
-    return statistics.median(samples)
+# Seconds a server may take to start: a loaded shared machine has needed more than 60.
+START_TIMEOUT = 180
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -50,41 +40,127 @@ def free_port() -> int:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """One figure's measurement: `run` does the work once (median of repeat x scale runs)."""
+
+    label: str
+    run: Callable[[], object]
+    scale: int = 1
+    target: float | None = None  # an upper bound in ms, judged at the largest size
+    note: str = ""
+
+
+@dataclass
+class Comparison:
+    """One figure measured at each size; the ratio is the largest size's cost over the first."""
+
+    label: str
+    values: list[float]
+    unit: str = "ms"
+    target: float | None = None  # ms: an upper bound; /s: a lower bound
+    note: str = ""
+
+    @property
+    def ratio(self) -> float:
+        """Cost at the largest size over cost at the smallest (for a rate: the inverse)."""
+        first, last = self.values[0], self.values[-1]
+        if self.unit == "/s":
+            first, last = last, first
+        return last / first if first else float("nan")
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        value = self.values[-1]
+        return value >= self.target if self.unit == "/s" else value < self.target
+
+
+def compare(sizes: Sequence[Sequence[Probe]], repeat: int, *, warmup: int = 2) -> list[Comparison]:
+    """Median ms of each figure at every size, the sizes' runs interleaved.
+
+    The machine is shared and its load drifts over minutes; alternating the sizes run by
+    run (in turn-about order) exposes both to the same drift, so the ratio stays honest.
+    """
+    found = []
+    for probes in zip(*sizes, strict=True):
+        for probe in probes:
+            for _ in range(warmup):
+                probe.run()
+        samples: list[list[float]] = [[] for _ in probes]
+        for turn in range(repeat * probes[0].scale):
+            order = list(enumerate(probes))
+            for index, probe in order if turn % 2 == 0 else reversed(order):
+                began = time.perf_counter()
+                probe.run()
+                samples[index].append((time.perf_counter() - began) * 1000)
+        found.append(
+            Comparison(
+                probes[0].label,
+                [statistics.median(values) for values in samples],
+                target=probes[0].target,
+                note=probes[-1].note,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
 class Backend:
-    """A seeded database: `url` is the pristine copy, `fresh()` hands out working copies."""
+    """A seeded database: `url` is the pristine copy, `fresh()` hands out working copies.
+
+    `tag` names the working copies, so copies of two seeded databases can be open at once.
+    """
 
     name: str  # "sqlite" or "postgresql"
     url: str
     folder: Path
+    tag: str = "run"
+
+    @property
+    def template(self) -> str:
+        """The pristine database's name on PostgreSQL."""
+        return self.url.rpartition("/")[2]
 
     @contextmanager
     def fresh(self) -> Iterator[str]:
         """A working copy of the seeded database, so every run starts from the same data."""
         if self.name == "sqlite":
             source = Path(self.url.removeprefix("sqlite:///"))
-            run = self.folder / "run"
+            run = self.folder / self.tag
             shutil.rmtree(run, ignore_errors=True)
             run.mkdir()
-            for suffix in ("", "-wal", "-shm"):  # WAL mode: recent commits may sit in -wal
-                if Path(f"{source}{suffix}").exists():
-                    shutil.copyfile(f"{source}{suffix}", run / f"{source.name}{suffix}")
+            copy_sqlite(source, run)
             yield f"sqlite:///{run / source.name}"
             shutil.rmtree(run, ignore_errors=True)
             return
-        _drop_run_database()
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(
-                f'CREATE DATABASE "{POSTGRES_RUN_DB}" TEMPLATE "{POSTGRES_BENCH_DB}"'
-            )
+        database = f"{POSTGRES_RUN_DB}_{self.tag}"
+        url = copy_postgres(self.template, database)
         try:
-            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{POSTGRES_RUN_DB}"
+            yield url
         finally:
-            _drop_run_database()
+            drop_database(database)
 
 
-def _drop_run_database() -> None:
+def copy_sqlite(source: Path, folder: Path) -> Path:
+    """A copy of the SQLite file `source` in `folder`."""
+    for suffix in ("", "-wal", "-shm"):  # WAL mode: recent commits may sit in -wal
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", folder / f"{source.name}{suffix}")
+    return folder / source.name
+
+
+def copy_postgres(template: str, database: str) -> str:
+    """A new PostgreSQL database made from `template`; returns its URL."""
+    drop_database(database)
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_RUN_DB}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
+
+
+def drop_database(database: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)
@@ -141,7 +217,7 @@ def _wait_ready(log: Path, process: subprocess.Popen[bytes], workers: int) -> No
     With one process uvicorn logs "Application startup complete" before it binds the
     socket ("Uvicorn running on"), so both lines are needed or a fast client is refused.
     """
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode}; see {log}")
@@ -151,7 +227,7 @@ def _wait_ready(log: Path, process: subprocess.Popen[bytes], workers: int) -> No
         if listening and text.count("Application startup complete") >= workers:
             return
         time.sleep(0.1)
-    raise RuntimeError(f"the server did not start within 60 s; see {log}")
+    raise RuntimeError(f"the server did not start within {START_TIMEOUT} s; see {log}")
 
 
 def cpu_seconds(pids: set[int]) -> dict[int, float]:
