@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openvisit import audit
-from openvisit.bookings.records import require_business
+from openvisit.bookings.records import require_business, snapshots
+from openvisit.bookings.views import BusinessView, snapshot
 from openvisit.clock import Clock
 from openvisit.listing import ListQuery, Page
 from openvisit.store.db import Database
@@ -37,7 +38,7 @@ MAX_LOCAL_PART = 64
 
 def list_businesses(
     db: Database, query: ListQuery, *, page_size: int, member_email: str | None = None
-) -> Page[Business]:
+) -> Page[BusinessView]:
     """List businesses; `search_text` (Graph's `?query=`) matches the display name.
 
     With `member_email`, only the businesses where that address is an active staff
@@ -50,7 +51,7 @@ def list_businesses(
         if query.search_text:
             needle = query.search_text.lower()
             statement = statement.where(func.lower(Business.display_name).contains(needle))
-        return fetch_page(
+        page = fetch_page(
             session,
             statement,
             query,
@@ -58,16 +59,17 @@ def list_businesses(
             default_order=[Business.display_name, Business.id],
             page_size=page_size,
         )
+        return snapshots(BusinessView, page)
 
 
-def get_business(db: Database, business_id: str) -> Business:
+def get_business(db: Database, business_id: str) -> BusinessView:
     with db.read() as session:
-        return require_business(session, business_id)
+        return snapshot(BusinessView, require_business(session, business_id))
 
 
 def create_business(
     db: Database, clock: Clock, changes: Mapping[str, Any], *, id_domain: str, actor: str
-) -> Business:
+) -> BusinessView:
     """Create a business with a Graph-style id (`name@domain`) derived from its name."""
     now = clock.now()
     with db.write() as session:
@@ -81,12 +83,12 @@ def create_business(
             session, "openvisit.business.created", actor=actor, subject=business_id, at=now
         )
         session.flush()
-        return business
+        return snapshot(BusinessView, business)
 
 
 def update_business(
     db: Database, clock: Clock, business_id: str, changes: Mapping[str, Any], *, actor: str
-) -> Business:
+) -> BusinessView:
     now = clock.now()
     with db.write() as session:
         business = require_business(session, business_id)
@@ -100,7 +102,7 @@ def update_business(
             at=now,
             data={"fields": sorted(changes)},
         )
-        return business
+        return snapshot(BusinessView, business)
 
 
 def delete_business(db: Database, clock: Clock, business_id: str, *, actor: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from openvisit import audit
+from openvisit.bookings.views import V, snapshot
 from openvisit.clock import Clock
 from openvisit.errors import NotFound
 from openvisit.listing import ListQuery, Page
@@ -61,6 +62,11 @@ def require_business(session: Session, business_id: str) -> Business:
 
 def business_not_found(business_id: str) -> NotFound:
     return NotFound(f"The booking business '{business_id}' does not exist.")
+
+
+def snapshots(view: type[V], page: Page[Any]) -> Page[V]:
+    """The page with each row replaced by its view; called while the rows' session is open."""
+    return replace(page, items=[snapshot(view, row) for row in page.items])
 
 
 def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: str) -> R:

@@ -1,7 +1,7 @@
 """/solutions/bookingBusinesses: list, create, get, update, delete, publish, unpublish."""
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -10,6 +10,7 @@ from openvisit.auth import access
 from openvisit.auth.access import Caller
 from openvisit.bookings import businesses
 from openvisit.bookings.links import business_page_url
+from openvisit.bookings.views import BusinessView
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
@@ -28,9 +29,6 @@ from openvisit.graph.schemas.complex import (
 )
 from openvisit.graph.schemas.versions import ApiVersion
 
-if TYPE_CHECKING:  # services hand back detached rows; transports only read them
-    from openvisit.store.models import Business
-
 router = APIRouter(prefix="/solutions/bookingBusinesses", tags=["bookingBusiness"])
 BUSINESS_SET = "solutions/bookingBusinesses"
 NOT_NULL = frozenset({"display_name", "default_currency_iso", "business_hours"})
@@ -43,7 +41,7 @@ Deleter = Annotated[Caller, Depends(Require(access.BUSINESS_DELETE))]
 Publisher = Annotated[Caller, Depends(Require(access.BUSINESS_PUBLISH))]
 
 
-def business_json(business: "Business", base_url: str, version: ApiVersion) -> dict[str, Any]:
+def business_json(business: BusinessView, base_url: str, version: ApiVersion) -> dict[str, Any]:
     public_url = business_page_url(base_url, business.id) if business.is_published else None
     return {
         "id": business.id,
@@ -65,7 +63,7 @@ def business_json(business: "Business", base_url: str, version: ApiVersion) -> d
     }
 
 
-def _entity(request: Request, business: "Business") -> dict[str, Any]:
+def _entity(request: Request, business: BusinessView) -> dict[str, Any]:
     return {
         "@odata.context": context_url(request, f"{BUSINESS_SET}/$entity"),
         **business_json(business, request.app.state.runtime.base_url, api_version(request)),

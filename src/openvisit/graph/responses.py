@@ -50,7 +50,7 @@ def nested(model: type[GraphModel], value: Any, version: ApiVersion) -> Any:
     the shape of the `version` asked for (see `graph/schemas/versions.py`)."""
     if value is None:
         return None
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [nested(model, item, version) for item in value]
     validated = model.model_validate(value)
     return validated.model_dump(by_alias=True, mode="json", context={"version": version})

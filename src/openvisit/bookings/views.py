@@ -1,0 +1,48 @@
+"""What services hand back: frozen snapshots of stored records, taken inside the transaction.
+
+A transport renders a view after the session has closed, so a view carries every value it
+needs and nothing that could load more or be written back: no session, no lazy attribute,
+no setter. Graph documents kept as JSON (hours, policies, addresses, reminders) stay in
+their stored camelCase shape, typed as read-only mappings; lists become tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+V = TypeVar("V", bound="DataclassInstance")
+JsonDocument = Mapping[str, Any]
+
+
+def snapshot(view: type[V], row: object) -> V:
+    """Copy the row's values that `view` names; called while the row's session is open."""
+    return view(**{field.name: _frozen(getattr(row, field.name)) for field in fields(view)})
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessView:
+    id: str
+    display_name: str
+    business_type: str | None
+    email: str | None
+    phone: str | None
+    web_site_url: str | None
+    default_currency_iso: str
+    language_tag: str | None
+    is_published: bool
+    address: JsonDocument | None
+    business_hours: tuple[JsonDocument, ...]
+    scheduling_policy: JsonDocument | None
+    booking_page_settings: JsonDocument | None
+    created_date_time: datetime
+    last_updated_date_time: datetime
