@@ -4,7 +4,12 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from openvisit.bookings import businesses
+from openvisit.bookings import businesses, records
+from openvisit.bookings.customers import CUSTOMERS
+from openvisit.bookings.questions import CUSTOM_QUESTIONS
+from openvisit.bookings.services import SERVICES
+from openvisit.bookings.staff import STAFF_MEMBERS
+from openvisit.listing import ListQuery
 from tests.factories import make_business
 
 
@@ -30,3 +35,26 @@ def test_a_business_is_a_value_that_an_update_replaces(runtime):
     assert before.display_name == "Contoso Health"
     assert after.display_name == "Fabrikam"
     assert businesses.get_business(runtime.db, business_id) == after
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        (SERVICES, {"display_name": "Visit", "default_duration_seconds": 1800}),
+        (STAFF_MEMBERS, {"display_name": "Dr. Osei", "role": "administrator"}),
+        (CUSTOMERS, {"display_name": "Jordan Lee"}),
+        (CUSTOM_QUESTIONS, {"display_name": "Why?"}),
+    ],
+    ids=lambda value: getattr(value, "label", ""),
+)
+def test_a_record_in_a_business_is_handed_back_whole_and_read_only(runtime, kind, values):
+    business_id = make_business(runtime)
+
+    created = records.create_record(runtime.db, runtime.clock, kind, business_id, values, actor="t")
+    listed = records.list_records(runtime.db, kind, business_id, ListQuery(), page_size=10).items
+
+    # Created with only some columns: the copy was taken after the defaults were applied.
+    assert listed == [created]
+    assert records.get_record(runtime.db, kind, business_id, created.id) == created
+    with pytest.raises(FrozenInstanceError):
+        created.display_name = "Renamed"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from openvisit.bookings.records import ResourceKind
+from openvisit.bookings.views import CustomerView
 from openvisit.store.models import Customer
 
 CUSTOMERS = ResourceKind(
     model=Customer,
+    view=CustomerView,
     label="customer",
     action_prefix="openvisit.customer",
     columns={

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from openvisit.bookings.records import Changes, ResourceKind
 from openvisit.bookings.services import forget_custom_question
+from openvisit.bookings.views import CustomQuestionView
 from openvisit.errors import InvalidInput
 from openvisit.store.models import CustomQuestion
 
@@ -26,6 +27,7 @@ def _check_question(
 
 CUSTOM_QUESTIONS = ResourceKind(
     model=CustomQuestion,
+    view=CustomQuestionView,
     label="custom question",
     action_prefix="openvisit.customQuestion",
     columns={

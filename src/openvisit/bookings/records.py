@@ -42,8 +42,9 @@ def _no_cleanup(_session: Session, _business_id: str, _record_id: str) -> None:
 
 
 @dataclass(frozen=True)
-class ResourceKind(Generic[R]):
+class ResourceKind(Generic[R, V]):
     model: type[R]
+    view: type[V]  # what the services return: a frozen copy of the row
     label: str  # as in messages: "service", "staff member"
     action_prefix: str  # audit namespace, e.g. "openvisit.service"
     columns: Mapping[str, InstrumentedAttribute[Any]]  # API property -> filterable column
@@ -69,7 +70,7 @@ def snapshots(view: type[V], page: Page[Any]) -> Page[V]:
     return replace(page, items=[snapshot(view, row) for row in page.items])
 
 
-def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
+def load(session: Session, kind: ResourceKind[R, Any], business_id: str, record_id: str) -> R:
     business = require_business(session, business_id)
     record = None if "\x00" in record_id else session.get(kind.model, record_id)
     if record is None or record.business_id != business.id:
@@ -78,12 +79,12 @@ def load(session: Session, kind: ResourceKind[R], business_id: str, record_id: s
 
 
 def list_records(
-    db: Database, kind: ResourceKind[R], business_id: str, query: ListQuery, *, page_size: int
-) -> Page[R]:
+    db: Database, kind: ResourceKind[Any, V], business_id: str, query: ListQuery, *, page_size: int
+) -> Page[V]:
     with db.read() as session:
         business = require_business(session, business_id)
         statement = select(kind.model).where(kind.model.business_id == business.id)
-        return fetch_page(
+        page = fetch_page(
             session,
             statement,
             query,
@@ -91,22 +92,23 @@ def list_records(
             default_order=[kind.model.display_name, kind.model.id],
             page_size=page_size,
         )
+        return snapshots(kind.view, page)
 
 
-def get_record(db: Database, kind: ResourceKind[R], business_id: str, record_id: str) -> R:
+def get_record(db: Database, kind: ResourceKind[Any, V], business_id: str, record_id: str) -> V:
     with db.read() as session:
-        return load(session, kind, business_id, record_id)
+        return snapshot(kind.view, load(session, kind, business_id, record_id))
 
 
 def create_record(
     db: Database,
     clock: Clock,
-    kind: ResourceKind[R],
+    kind: ResourceKind[Any, V],
     business_id: str,
     changes: Changes,
     *,
     actor: str,
-) -> R:
+) -> V:
     """Insert a record after the resource's checks; all of it or nothing is stored."""
     now = clock.now()
     with db.write() as session:
@@ -126,19 +128,19 @@ def create_record(
             data={"businessId": business_id},
         )
         session.flush()
-        return record
+        return snapshot(kind.view, record)
 
 
 def update_record(
     db: Database,
     clock: Clock,
-    kind: ResourceKind[R],
+    kind: ResourceKind[Any, V],
     business_id: str,
     record_id: str,
     changes: Changes,
     *,
     actor: str,
-) -> R:
+) -> V:
     now = clock.now()
     with db.write() as session:
         record = load(session, kind, business_id, record_id)
@@ -153,13 +155,13 @@ def update_record(
             at=now,
             data={"businessId": business_id, "fields": sorted(changes)},
         )
-        return record
+        return snapshot(kind.view, record)
 
 
 def delete_record(
     db: Database,
     clock: Clock,
-    kind: ResourceKind[R],
+    kind: ResourceKind[Any, Any],
     business_id: str,
     record_id: str,
     *,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.records import Changes, ResourceKind
+from openvisit.bookings.views import ServiceView
 from openvisit.errors import InvalidInput
 from openvisit.store.models import CustomQuestion, Service, StaffMember
 
@@ -70,6 +71,7 @@ def _services(session: Session, business_id: str) -> list[Service]:
 
 SERVICES = ResourceKind(
     model=Service,
+    view=ServiceView,
     label="service",
     action_prefix="openvisit.service",
     columns={

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from openvisit.bookings.records import ResourceKind
 from openvisit.bookings.services import forget_staff_member
+from openvisit.bookings.views import StaffMemberView
 from openvisit.store.models import StaffMember
 
 STAFF_MEMBERS = ResourceKind(
     model=StaffMember,
+    view=StaffMemberView,
     label="staff member",
     action_prefix="openvisit.staffMember",
     columns={

@@ -46,3 +46,64 @@ class BusinessView:
     booking_page_settings: JsonDocument | None
     created_date_time: datetime
     last_updated_date_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChildView:
+    """What every resource inside a business carries (see `store.models.BusinessChild`)."""
+
+    id: str
+    business_id: str
+    display_name: str
+    created_date_time: datetime
+    last_updated_date_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView(ChildView):
+    description: str | None
+    notes: str | None
+    additional_information: str | None
+    default_duration_seconds: int
+    pre_buffer_seconds: int
+    post_buffer_seconds: int
+    default_price: float
+    default_price_type: str
+    default_location: JsonDocument | None
+    default_reminders: tuple[JsonDocument, ...]
+    custom_questions: tuple[JsonDocument, ...]
+    staff_member_ids: tuple[str, ...]
+    scheduling_policy: JsonDocument | None
+    is_location_online: bool
+    is_anonymous_join_enabled: bool
+    is_customer_allowed_to_manage_booking: bool
+    is_hidden_from_customers: bool
+    sms_notifications_enabled: bool
+    language_tag: str | None
+    maximum_attendees_count: int
+    change_cutoff_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMemberView(ChildView):
+    email_address: str | None
+    role: str
+    time_zone: str | None
+    use_business_hours: bool
+    working_hours: tuple[JsonDocument, ...]
+    is_email_notification_enabled: bool
+    availability_is_affected_by_personal_calendar: bool
+    membership_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView(ChildView):
+    email_address: str | None
+    phones: tuple[JsonDocument, ...]
+    addresses: tuple[JsonDocument, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomQuestionView(ChildView):
+    answer_input_type: str
+    answer_options: tuple[str, ...]

@@ -25,7 +25,7 @@ BUSINESSES = "/solutions/bookingBusinesses/{business_id}"
 
 @dataclass(frozen=True)
 class ChildApi:
-    kind: ResourceKind[Any]
+    kind: ResourceKind[Any, Any]
     segment: str  # path segment and entity set name, e.g. "staffMembers"
     tag: str
     odata_type: str | None  # set where v1.0 types the set as an abstract base

@@ -1,20 +1,18 @@
 """/bookingBusinesses/{id}/customers: bookingCustomer."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Request
 from pydantic import Field
 
 from openvisit.auth import access
 from openvisit.bookings.customers import CUSTOMERS
+from openvisit.bookings.views import CustomerView
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
 from openvisit.graph.responses import api_version, nested, timestamp
 from openvisit.graph.schemas.complex import Phone, PhysicalAddress
 from openvisit.graph.schemas.types import EmailAddress, GraphModel, Name
-
-if TYPE_CHECKING:
-    from openvisit.store.models import Customer
 
 
 class BookingCustomerBody(GraphModel):
@@ -37,7 +35,7 @@ class BookingCustomerCollection(GraphModel):
 NOT_NULL = frozenset({"display_name", "phones", "addresses"})
 
 
-def customer_json(customer: "Customer", request: Request) -> dict[str, Any]:
+def customer_json(customer: CustomerView, request: Request) -> dict[str, Any]:
     version = api_version(request)
     return {
         "id": customer.id,

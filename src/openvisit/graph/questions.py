@@ -1,19 +1,17 @@
 """/bookingBusinesses/{id}/customQuestions: bookingCustomQuestion."""
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
 from pydantic import Field, field_validator
 
 from openvisit.auth import access
 from openvisit.bookings.questions import CUSTOM_QUESTIONS
+from openvisit.bookings.views import CustomQuestionView
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
 from openvisit.graph.responses import timestamp
 from openvisit.graph.schemas.types import GraphModel, Name, ShortText
-
-if TYPE_CHECKING:
-    from openvisit.store.models import CustomQuestion
 
 
 class BookingCustomQuestionBody(GraphModel):
@@ -42,7 +40,7 @@ class BookingCustomQuestionCollection(GraphModel):
 NOT_NULL = frozenset({"display_name", "answer_input_type", "answer_options"})
 
 
-def question_json(question: "CustomQuestion", _request: Request) -> dict[str, Any]:
+def question_json(question: CustomQuestionView, _request: Request) -> dict[str, Any]:
     return {
         "id": question.id,
         "displayName": question.display_name,

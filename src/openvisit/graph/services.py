@@ -1,7 +1,7 @@
 """/bookingBusinesses/{id}/services: bookingService."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Request
 from pydantic import Field
@@ -9,6 +9,7 @@ from pydantic import Field
 from openvisit.auth import access
 from openvisit.bookings.links import service_page_url
 from openvisit.bookings.services import SERVICES
+from openvisit.bookings.views import ServiceView
 from openvisit.graph.changes import body_changes, require, seconds
 from openvisit.graph.children import ChildApi, child_router
 from openvisit.graph.responses import api_version, nested, timestamp
@@ -28,9 +29,6 @@ from openvisit.graph.schemas.types import (
     duration_at_most,
 )
 from openvisit.scheduling.isotime import format_duration
-
-if TYPE_CHECKING:
-    from openvisit.store.models import Service
 
 PriceType = Annotated[
     str,
@@ -121,7 +119,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def service_json(service: "Service", request: Request) -> dict[str, Any]:
+def service_json(service: ServiceView, request: Request) -> dict[str, Any]:
     # A link people follow: the public base URL, not whatever host the API was called on.
     base = request.app.state.runtime.base_url
     version = api_version(request)

@@ -1,20 +1,18 @@
 """/bookingBusinesses/{id}/staffMembers: bookingStaffMember."""
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from fastapi import Request
 from pydantic import Field, field_validator
 
 from openvisit.auth import access
 from openvisit.bookings.staff import STAFF_MEMBERS
+from openvisit.bookings.views import StaffMemberView
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.children import ChildApi, child_router
 from openvisit.graph.responses import api_version, nested, timestamp
 from openvisit.graph.schemas.complex import WeekHours, WorkHours, check_unique_days
 from openvisit.graph.schemas.types import EmailAddress, GraphModel, Name, TimeZoneName
-
-if TYPE_CHECKING:
-    from openvisit.store.models import StaffMember
 
 StaffRole = Literal[
     "guest",
@@ -79,7 +77,7 @@ def wants_evolved_enums(request: Request) -> bool:
     return "include-unknown-enum-members" in prefer.lower()
 
 
-def staff_json(member: "StaffMember", request: Request) -> dict[str, Any]:
+def staff_json(member: StaffMemberView, request: Request) -> dict[str, Any]:
     role = member.role
     if role in EVOLVED_ROLES and not wants_evolved_enums(request):
         role = "unknownFutureValue"
