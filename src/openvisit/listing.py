@@ -59,8 +59,8 @@ class ListQuery:
     search_text: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    items: list[T]
+    items: tuple[T, ...]
     total: int | None = None
     next_skip: int | None = None

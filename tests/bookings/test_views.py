@@ -54,7 +54,7 @@ def test_a_record_in_a_business_is_handed_back_whole_and_read_only(runtime, kind
     listed = records.list_records(runtime.db, kind, business_id, ListQuery(), page_size=10).items
 
     # Created with only some columns: the copy was taken after the defaults were applied.
-    assert listed == [created]
+    assert listed == (created,)
     assert records.get_record(runtime.db, kind, business_id, created.id) == created
     with pytest.raises(FrozenInstanceError):
         created.display_name = "Renamed"

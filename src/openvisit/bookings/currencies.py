@@ -11,7 +11,7 @@ from babel.numbers import get_currency_symbol
 from openvisit.errors import NotFound
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Currency:
     id: str
     symbol: str

@@ -67,7 +67,7 @@ def business_not_found(business_id: str) -> NotFound:
 
 def snapshots(view: type[V], page: Page[Any]) -> Page[V]:
     """The page with each row replaced by its view; called while the rows' session is open."""
-    return replace(page, items=[snapshot(view, row) for row in page.items])
+    return replace(page, items=tuple(snapshot(view, row) for row in page.items))
 
 
 def load(session: Session, kind: ResourceKind[R, Any], business_id: str, record_id: str) -> R:

@@ -37,7 +37,7 @@ def list_booking_currencies(request: Request, _: Reader) -> Any:
     currencies = all_currencies()
     end = len(currencies) if query.top is None else query.skip + query.top
     page = Page(
-        items=list(currencies[query.skip : end]),
+        items=currencies[query.skip : end],
         total=len(currencies) if query.count else None,
     )
     values = [{"id": currency.id, "symbol": currency.symbol} for currency in page.items]

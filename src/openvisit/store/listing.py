@@ -52,7 +52,9 @@ def fetch_page(
     rows = list(session.scalars(statement.offset(query.skip).limit(limit + 1)))
     # A page cut by the server's size (not by the client's $top) gets a next link.
     cut = len(rows) > limit and (query.top is None or query.top > limit)
-    return Page(items=rows[:limit], total=total, next_skip=query.skip + limit if cut else None)
+    return Page(
+        items=tuple(rows[:limit]), total=total, next_skip=query.skip + limit if cut else None
+    )
 
 
 def _column(name: str, columns: Columns) -> InstrumentedAttribute[Any]:
