@@ -1,7 +1,8 @@
 """What a booking caller may do beyond the rules every customer follows.
 
-The REST API decides it per request from the caller's role and scopes (auth/access.py)
-and hands it to the appointment use-cases, which enforce it inside their transaction.
+Each transport asks `grant` per request, with what auth/access.py says of the caller
+(its role and scopes decide whether it may override at all), and hands the result to
+the appointment use-cases, which enforce it inside their transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +30,24 @@ class Authority:
     actor: str
     override_hours: bool = False
     own_staff_id: str | None = None
+
+
+def grant(
+    actor: str, *, override: str | None, may_override: bool, own_staff_id: str | None
+) -> Authority:
+    """The powers of one request: the rules are set aside only when asked for, and only
+    for a caller who may (an administrator or scheduler, or an application token with
+    Bookings.Manage.All); anyone else asking is refused, never silently held to the rules.
+
+    `override` is how the request asked to set the rules aside (the refusal names it,
+    e.g. a Prefer header), or None when it did not ask.
+    """
+    if override is not None and not may_override:
+        raise Forbidden(
+            "Only an administrator or scheduler (or an application token with "
+            f"Bookings.Manage.All) may use '{override}'."
+        )
+    return Authority(actor=actor, override_hours=override is not None, own_staff_id=own_staff_id)
 
 
 def own_staff(authority: Authority, staff_ids: Sequence[str]) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ the booking rules hold here as everywhere. Decisions where Graph leaves room:
   the first appointment again; the same key with another body answers 409. The body's
   fingerprint is taken after validation, so annotations and key order do not matter.
 - PATCH merges the sent properties into the stored appointment and books the result
-  again under the same rules; a new serviceId without an end takes that service's length.
+  again under the same rules (`bookings.appointments.changes`); a new serviceId without
+  an end takes that service's length.
 - Lists and calendarView leave cancelled appointments out (see
   `bookings.appointment_queries`); GET by id still returns them.
 - Under /beta an appointment also carries start/end and its first customer's fields
@@ -32,9 +33,9 @@ from pydantic import BaseModel
 from openvisit.auth import access
 from openvisit.auth.access import Caller
 from openvisit.bookings import appointment_queries, appointments
-from openvisit.bookings.appointments import AppointmentRequest
-from openvisit.bookings.authority import Authority
-from openvisit.errors import Forbidden, InvalidInput, NotFound
+from openvisit.bookings.appointments import KEEP, AppointmentChanges
+from openvisit.bookings.authority import Authority, grant
+from openvisit.errors import InvalidInput, NotFound
 from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
 from openvisit.graph.responses import (
@@ -130,13 +131,16 @@ def preferences(request: Request) -> set[str]:
 
 def authority(caller: Caller, request: Request) -> Authority:
     """The booking powers of this request: its own calendar only, or an override asked for."""
-    override = OVERRIDE_PREFERENCE in preferences(request)
-    if override and not caller.may_override_rules:
-        raise Forbidden(
-            f"Only an administrator or scheduler (or an application token with "
-            f"Bookings.Manage.All) may use 'Prefer: {OVERRIDE_PREFERENCE}'."
-        )
-    return Authority(actor=caller.actor, override_hours=override, own_staff_id=caller.own_staff_id)
+    return grant(
+        caller.actor,
+        override=(
+            f"Prefer: {OVERRIDE_PREFERENCE}"
+            if OVERRIDE_PREFERENCE in preferences(request)
+            else None
+        ),
+        may_override=caller.may_override_rules,
+        own_staff_id=caller.own_staff_id,
+    )
 
 
 def applied(authority: Authority) -> dict[str, str]:
@@ -195,86 +199,27 @@ def _flat_customer(body: BookingAppointmentBody) -> dict[str, Any]:
     }
 
 
-def _customers(body: BookingAppointmentBody, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`customers` if sent, else the flat beta fields laid over the first customer."""
-    if body.customers is not None:
-        return [stored(customer) for customer in body.customers]
-    flat = _flat_customer(body)
-    if not flat:
-        return current
-    first, *rest = current or [{}]
-    return [{**first, **flat}, *rest]
-
-
-def required_service_id(body: BookingAppointmentBody) -> str:
-    if body.service_id is None:
-        raise InvalidInput("The property 'serviceId' is required.", target="serviceId")
-    return body.service_id
-
-
-def new_request(body: BookingAppointmentBody) -> AppointmentRequest:
-    """A create body as the booking service's request (it adds the service's defaults)."""
-    service_id = required_service_id(body)
+def changes(body: BookingAppointmentBody) -> AppointmentChanges:
+    """The properties the body sent, for the booking service to create or merge."""
     _refuse_nulls(body)
-    start = body.start_date_time or body.start
-    if start is None:
-        raise InvalidInput("The property 'startDateTime' is required.", target="startDateTime")
-    end = body.end_date_time or body.end
-    if end is None and body.duration is not None:
-        end = start + body.duration
-    details, _cleared = _sent_details(body)
-    return AppointmentRequest(
-        service_id=service_id,
-        start=start,
-        end=end,
-        staff_ids=tuple(body.staff_member_ids or ()),
-        customers=tuple(_customers(body, [])),
-        customer_time_zone=body.customer_time_zone,
+    details, cleared = _sent_details(body)
+    sent = body.model_fields_set
+    return AppointmentChanges(
+        service_id=body.service_id,
+        start=body.start_date_time or body.start,
+        end=body.end_date_time or body.end,
+        duration=body.duration,
+        staff_ids=None if body.staff_member_ids is None else tuple(body.staff_member_ids),
+        customers=(
+            None if body.customers is None else tuple(stored(item) for item in body.customers)
+        ),
+        first_customer=_flat_customer(body),
+        customer_time_zone=body.customer_time_zone if "customer_time_zone" in sent else KEEP,
         pre_buffer=body.pre_buffer,
         post_buffer=body.post_buffer,
         details=details,
+        cleared=frozenset(cleared),
     )
-
-
-def merged_request(current: "Appointment", body: BookingAppointmentBody) -> AppointmentRequest:
-    """The stored appointment with the PATCH body's properties laid over it."""
-    _refuse_nulls(body)
-    sent = body.model_fields_set
-    service_id = body.service_id or current.service_id
-    if service_id is None:
-        raise InvalidInput(
-            "The appointment's service no longer exists; send a serviceId.", target="serviceId"
-        )
-    same_service = service_id == current.service_id
-    start = body.start_date_time or body.start or current.start_date_time
-    end = body.end_date_time or body.end
-    if end is None and body.duration is not None:
-        end = start + body.duration
-    if end is None and same_service:  # a move keeps the length; a new service sets its own
-        end = start + (current.end_date_time - current.start_date_time)
-    details, cleared = _sent_details(body)
-    kept = {key: value for key, value in current.details.items() if key not in cleared}
-    return AppointmentRequest(
-        service_id=service_id,
-        start=start,
-        end=end,
-        staff_ids=tuple(
-            body.staff_member_ids if body.staff_member_ids is not None else current.staff_member_ids
-        ),
-        customers=tuple(_customers(body, list(current.customers))),
-        customer_time_zone=(
-            body.customer_time_zone if "customer_time_zone" in sent else current.customer_time_zone
-        ),
-        pre_buffer=_buffer(body.pre_buffer, current.pre_buffer_seconds, same_service),
-        post_buffer=_buffer(body.post_buffer, current.post_buffer_seconds, same_service),
-        details={**kept, **details},
-    )
-
-
-def _buffer(sent: timedelta | None, stored_seconds: int, same_service: bool) -> timedelta | None:
-    if sent is not None:
-        return sent
-    return timedelta(seconds=stored_seconds) if same_service else None
 
 
 def calendar_window(start: str, end: str) -> Interval:
@@ -421,7 +366,7 @@ def create_appointment(
         runtime.db,
         runtime.clock,
         business_id,
-        new_request(body),
+        appointments.new_request(changes(body)),
         authority=granted,
         idempotency_key=key,
         fingerprint=fingerprint(body) if key is not None else "",
@@ -457,18 +402,8 @@ def update_appointment(
 ) -> Response:
     """Move, re-staff or edit an appointment under the same rules as booking it."""
     granted = authority(caller, request)
-    current = appointments.get_appointment(
-        runtime.db, business_id, appointment_id, own_staff_id=caller.own_staff_id
-    )
-    appointments.reschedule(
-        runtime.db,
-        runtime.clock,
-        business_id,
-        appointment_id,
-        merged_request(current, body),
-        authority=granted,
-        # The merge above was read in another transaction; refuse if it went stale.
-        read_at=current.last_updated_date_time,
+    appointments.update(
+        runtime.db, runtime.clock, business_id, appointment_id, changes(body), authority=granted
     )
     return Response(status_code=204, headers=applied(granted))
 

@@ -48,9 +48,13 @@ def load_appointment(session: Session, business_id: str, appointment_id: str) ->
 def active(session: Session, business_id: str, appointment_id: str) -> Appointment:
     """A booked appointment; a cancelled one cannot change any more (409)."""
     appointment = load_appointment(session, business_id, appointment_id)
-    if appointment.status != ACTIVE:
-        raise Conflict(f"The appointment '{appointment_id}' is cancelled.")
+    check_active(appointment)
     return appointment
+
+
+def check_active(appointment: Appointment) -> None:
+    if appointment.status != ACTIVE:
+        raise Conflict(f"The appointment '{appointment.id}' is cancelled.")
 
 
 def business_service(session: Session, business_id: str, service_id: str) -> Service:
