@@ -6,9 +6,10 @@ import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from openvisit.store.db import Database, NestedWrite
-from openvisit.store.locking import lock_staff_time
+from openvisit.store.locking import in_write_transaction, lock_staff_time
 
 
 def test_a_nested_write_is_refused_at_once(database: Database) -> None:
@@ -29,3 +30,55 @@ def test_staff_time_is_locked_only_in_a_write_transaction(database: Database) ->
         return
     with database.read() as session, pytest.raises(RuntimeError, match=r"Database\.write"):
         lock_staff_time(session, ["ann"])
+
+
+def _decide_and_write(
+    database: Database, *, valid: bool = True, settle: bool = False
+) -> tuple[str, list[bool]]:
+    """Run `decide_and_write`; the result and, per decision, whether it held the write."""
+    decided_in_write: list[bool] = []
+
+    def decide(session: Session) -> str:
+        decided_in_write.append(in_write_transaction(session))
+        return f"decision {len(decided_in_write)}"
+
+    def write(session: Session, decision: str) -> str:
+        assert in_write_transaction(session)
+        return f"wrote {decision}"
+
+    result = database.decide_and_write(
+        decide,
+        write,
+        still_valid=lambda _session, _decision: valid,
+        settled=lambda decision: f"settled {decision}" if settle else None,
+    )
+    return result, decided_in_write
+
+
+def test_sqlite_decides_outside_the_write_lock_and_postgresql_under_it(
+    database: Database,
+) -> None:
+    result, decided_in_write = _decide_and_write(database)
+
+    assert result == "wrote decision 1"
+    # SQLite's one write lock stops every writer, so it is not held while deciding;
+    # PostgreSQL's locks are per staff member, so it decides where it writes.
+    assert decided_in_write == [not database.is_sqlite]
+
+
+def test_a_decision_no_longer_valid_is_taken_again_under_the_write_lock(
+    database: Database,
+) -> None:
+    result, decided_in_write = _decide_and_write(database, valid=False)
+
+    if database.is_sqlite:  # the read's decision went stale: decided again, locked
+        assert (decided_in_write, result) == ([False, True], "wrote decision 2")
+    else:  # decided once, under the lock, so never re-checked
+        assert (decided_in_write, result) == ([True], "wrote decision 1")
+
+
+def test_a_settled_decision_is_returned_without_writing(database: Database) -> None:
+    result, decided_in_write = _decide_and_write(database, settle=True)
+
+    assert result == "settled decision 1"
+    assert decided_in_write == [not database.is_sqlite]

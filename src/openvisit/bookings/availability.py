@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.records import require_business
@@ -22,10 +22,11 @@ from openvisit.scheduling.hours import TimeRange, WorkingHours, working_interval
 from openvisit.scheduling.intervals import Interval, intersect
 from openvisit.scheduling.isotime import parse_duration, parse_time_of_day
 from openvisit.scheduling.policy import BookingPolicy
-from openvisit.scheduling.slots import Booking, ServiceSpec, Slot, StaffWork, available_slots
+from openvisit.scheduling.slots import ServiceSpec, Slot, StaffWork, available_slots
 from openvisit.scheduling.staff_availability import AvailabilityItem, availability_items
+from openvisit.store.booking_queries import staff_bookings
 from openvisit.store.db import Database
-from openvisit.store.models import Appointment, Business, Service, StaffHold, StaffMember
+from openvisit.store.models import Business, Service, StaffMember
 
 WEEKDAYS = {
     "monday": 0,
@@ -106,58 +107,6 @@ def service_spec(service: Service) -> ServiceSpec:
         post_buffer=timedelta(seconds=service.post_buffer_seconds),
         capacity=service.maximum_attendees_count,
     )
-
-
-# Only the seven columns the engine reads: loading whole appointments (JSON customers
-# and details) cost several times the engine's own time for a month of 20 staff. Built
-# once with bound parameters: every booking runs this twice, and building and keying a
-# new statement each time cost more than running it.
-_BUSY = (
-    select(
-        StaffHold.staff_id,
-        Appointment.service_id,
-        Appointment.start_date_time,
-        Appointment.end_date_time,
-        Appointment.pre_buffer_seconds,
-        Appointment.post_buffer_seconds,
-        Appointment.seats,
-    )
-    .join(Appointment, Appointment.id == StaffHold.appointment_id)
-    .where(
-        StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
-        StaffHold.blocked_start < bindparam("window_end"),
-        StaffHold.blocked_end > bindparam("window_start"),
-    )
-)
-_BUSY_EXCLUDING = _BUSY.where(StaffHold.appointment_id != bindparam("exclude"))
-
-
-def staff_bookings(
-    session: Session, staff_ids: Sequence[str], window: Interval, *, exclude: str | None = None
-) -> dict[str, list[Booking]]:
-    """Active bookings of these staff members whose buffered range meets `window`.
-
-    One query for any number of staff members and days.
-    """
-    params = {"staff_ids": list(staff_ids), "window_start": window.start, "window_end": window.end}
-    if exclude:
-        rows = session.execute(_BUSY_EXCLUDING, {**params, "exclude": exclude}).all()
-    else:
-        rows = session.execute(_BUSY, params).all()
-    busy: dict[str, list[Booking]] = {staff_id: [] for staff_id in staff_ids}
-    for staff_id, service_id, start, end, pre, post, seats in rows:
-        busy[staff_id].append(
-            Booking(
-                staff_id=staff_id,
-                service_id=service_id or "",
-                start=start,
-                end=end,
-                pre_buffer=timedelta(seconds=pre),
-                post_buffer=timedelta(seconds=post),
-                seats=seats,
-            )
-        )
-    return busy
 
 
 MAX_WINDOW = timedelta(days=62)

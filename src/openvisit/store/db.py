@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -33,6 +33,9 @@ from openvisit.store.writer_queue import WriterQueue, lock_path_for
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+Decision = TypeVar("Decision")
+Result = TypeVar("Result")
 
 
 class NestedWrite(RuntimeError):
@@ -129,6 +132,39 @@ class Database:
             _drop_read_only_connections(self.engine, kind)
         logger.warning("database %s fault: %s", kind, str(error.orig).splitlines()[0][:200])
         return StorageUnavailable(kind)
+
+    def decide_and_write(
+        self,
+        decide: Callable[[Session], Decision],
+        write: Callable[[Session, Decision], Result],
+        *,
+        still_valid: Callable[[Session, Decision], bool],
+        settled: Callable[[Decision], Result | None],
+    ) -> Result:
+        """`write` a decision `decide` took, in one write transaction; where it is taken
+        is this backend's choice, so services need not know which database they run on.
+
+        SQLite has one write lock for the whole file, so every writer waits on every
+        other one: decide in a plain read first (one consistent snapshot), then hold the
+        lock only to ask `still_valid` and write, deciding again under it if the world
+        moved. PostgreSQL locks per staff member (store/locking.py), so it decides inside
+        the write transaction. A decision `settled` already turns into a result (an
+        idempotent replay) is returned without writing.
+        """
+        decision: Decision | None = None
+        if self.is_sqlite:
+            with self.read() as session:
+                decision = decide(session)
+            result = settled(decision)
+            if result is not None:
+                return result
+        with self.write() as session:
+            if decision is None or not still_valid(session, decision):
+                decision = decide(session)
+                result = settled(decision)
+                if result is not None:
+                    return result
+            return write(session, decision)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -96,26 +96,27 @@ def _book(
     def prepare(session: Session) -> _Draft | Appointment:
         return _prepare(session, business_id, request, authority, now, idempotency_key, fingerprint)
 
-    draft: _Draft | None = None
-    if db.is_sqlite:
-        # SQLite has one write lock for the whole file, so every booking waits on every
-        # other one: decide outside it (a read sees one consistent snapshot), then hold
-        # it only to re-check the chosen staff's time and insert. PostgreSQL locks per
-        # staff member, so it decides under that lock in one transaction instead.
-        with db.read() as session:
-            prepared = prepare(session)
+    def still_free(session: Session, prepared: _Draft | Appointment) -> bool:
+        # Only a draft is ever re-checked: a replay is settled before any write.
+        return isinstance(prepared, Appointment) or _still_free(session, prepared, now)
+
+    def insert(session: Session, prepared: _Draft | Appointment) -> tuple[Appointment, bool]:
         if isinstance(prepared, Appointment):
-            return prepared
-        draft = prepared
-    with db.write() as session:
-        if draft is None or not _still_free(session, draft, now):
-            prepared = prepare(session)
-            if isinstance(prepared, Appointment):
-                return prepared
-            draft = prepared
-        appointment = _insert(session, draft, authority, now, idempotency_key, fingerprint)
-    outcomes.booking_made()  # after the commit, and never for a replay
+            return prepared, False
+        return _insert(session, prepared, authority, now, idempotency_key, fingerprint), True
+
+    # Where the booking is decided (before or under the write lock) is the backend's
+    # choice; on SQLite only the chosen staff's time is re-checked under the lock.
+    appointment, made = db.decide_and_write(
+        prepare, insert, still_valid=still_free, settled=_replayed
+    )
+    if made:
+        outcomes.booking_made()  # after the commit, and never for a replay
     return appointment
+
+
+def _replayed(prepared: _Draft | Appointment) -> tuple[Appointment, bool] | None:
+    return (prepared, False) if isinstance(prepared, Appointment) else None
 
 
 def _prepare(

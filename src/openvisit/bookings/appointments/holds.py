@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from openvisit.scheduling.booking import group_key
 from openvisit.scheduling.slots import ServiceSpec
-from openvisit.store.models import Appointment, StaffHold, table_of
+from openvisit.store.booking_queries import add_holds, release_holds
+from openvisit.store.models import Appointment
 
 
 def hold(session: Session, appointment: Appointment, spec: ServiceSpec) -> None:
@@ -28,7 +28,7 @@ def hold(session: Session, appointment: Appointment, spec: ServiceSpec) -> None:
         blocked_start=appointment.blocked_start,
         blocked_end=appointment.blocked_end,
     )
-    session.execute(insert(table_of(StaffHold)), holds_of(row, spec))
+    add_holds(session, holds_of(row, spec))
 
 
 def holds_of(appointment: Mapping[str, Any], spec: ServiceSpec) -> list[dict[str, Any]]:
@@ -53,4 +53,4 @@ def holds_of(appointment: Mapping[str, Any], spec: ServiceSpec) -> list[dict[str
 
 def release(session: Session, appointment_id: str) -> None:
     """Free an appointment's staff time (it is cancelled, or about to move)."""
-    session.execute(delete(StaffHold).where(StaffHold.appointment_id == appointment_id))
+    release_holds(session, appointment_id)

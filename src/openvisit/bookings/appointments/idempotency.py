@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit.errors import Conflict
+from openvisit.store.booking_queries import idempotency_key
 from openvisit.store.db import Database
-from openvisit.store.models import Appointment, IdempotencyKey
+from openvisit.store.models import Appointment
 
 
 def replay(session: Session, business_id: str, key: str, fingerprint: str) -> Appointment | None:
     """The appointment booked under `key`, None if none was; 409 if the request differs."""
-    row = session.scalar(
-        select(IdempotencyKey).where(
-            IdempotencyKey.business_id == business_id, IdempotencyKey.key == key
-        )
-    )
+    row = idempotency_key(session, business_id, key)
     if row is None:
         return None
     if row.request_hash != fingerprint:

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.authority import check_owned
 from openvisit.bookings.records import business_not_found, require_business
 from openvisit.errors import Conflict, InvalidInput, NotFound
+from openvisit.store import booking_queries
 from openvisit.store.db import Database
 from openvisit.store.models import Appointment, Business, Service
 
 ACTIVE = "booked"
 CANCELLED = "cancelled"
-
-# The booking path's reads, built once with bound parameters: building and cache-keying
-# a statement on every request cost about as much as running it.
-_BUSINESS_AND_SERVICE = (
-    select(Business, Service)
-    .outerjoin(
-        Service,
-        and_(Service.business_id == Business.id, Service.id == bindparam("service_id")),
-    )
-    .where(Business.id == bindparam("business_id"))
-)
 
 
 def get_appointment(
@@ -79,17 +68,13 @@ def business_and_service(
     """The business (or NotFound) and its service by that id, in one round trip."""
     # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up; no
     # service has the empty id either.
-    row = (
+    found = (
         None
         if "\x00" in business_id
-        else session.execute(
-            _BUSINESS_AND_SERVICE,
-            {
-                "business_id": business_id.lower(),
-                "service_id": "" if "\x00" in service_id else service_id,
-            },
-        ).first()
+        else booking_queries.business_and_service(
+            session, business_id.lower(), "" if "\x00" in service_id else service_id
+        )
     )
-    if row is None:
+    if found is None:
         raise business_not_found(business_id)
-    return row[0], row[1]
+    return found

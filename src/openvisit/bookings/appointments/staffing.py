@@ -10,27 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings import outcomes
 from openvisit.bookings.appointments.checks import MAX_SPAN
 from openvisit.bookings.authority import Authority
-from openvisit.bookings.availability import (
-    bookable_time,
-    booking_policy,
-    business_zone,
-    staff_bookings,
-)
+from openvisit.bookings.availability import bookable_time, booking_policy, business_zone
 from openvisit.errors import Conflict, InvalidInput
 from openvisit.scheduling.booking import REFUSAL_CODES, refusal
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.slots import ServiceSpec
+from openvisit.store.booking_queries import (
+    appointments_per_staff,
+    staff_bookings,
+    staff_members,
+)
 from openvisit.store.locking import lock_staff_time
-from openvisit.store.models import Appointment, Business, Service, StaffHold, StaffMember
-
-_ALL_STAFF = select(StaffMember).where(StaffMember.business_id == bindparam("business_id"))
-_NAMED_STAFF = _ALL_STAFF.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
+from openvisit.store.models import Appointment, Business, Service, StaffMember
 
 
 def still_free(
@@ -87,11 +83,7 @@ def candidates(
 ) -> list[StaffMember]:
     """The staff asked for, or (none asked) everyone who delivers the service, in order."""
     wanted = list(dict.fromkeys(staff_ids)) or list(service.staff_member_ids)
-    if wanted:
-        rows = session.scalars(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
-    else:
-        rows = session.scalars(_ALL_STAFF, {"business_id": business_id})
-    found = {member.id: member for member in rows}
+    found = {member.id: member for member in staff_members(session, business_id, wanted)}
     if staff_ids:
         missing = [staff_id for staff_id in wanted if staff_id not in found]
         if missing:
@@ -197,21 +189,4 @@ def day_load(
     day = start.astimezone(zone).date()
     first = datetime.combine(day, datetime.min.time(), tzinfo=zone)
     last = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    rows = session.execute(
-        select(StaffHold.staff_id, func.count())
-        .join(Appointment, Appointment.id == StaffHold.appointment_id)
-        .where(
-            StaffHold.staff_id.in_(staff_ids),
-            # Implied by the start lying in the day (a hold spans its appointment); stated
-            # so the staff-and-end index bounds the scan to that day, not all history.
-            StaffHold.blocked_end > first,
-            StaffHold.blocked_start < last,
-            # Holds are the staff's, so this changes no count; it lets a plan that starts
-            # from appointments seek one business's day instead of skipping across all.
-            Appointment.business_id == business.id,
-            Appointment.start_date_time >= first,
-            Appointment.start_date_time < last,
-        )
-        .group_by(StaffHold.staff_id)
-    ).all()
-    return {str(staff_id): int(count) for staff_id, count in rows}
+    return appointments_per_staff(session, business.id, staff_ids, first, last)
