@@ -30,11 +30,13 @@ import asyncio
 import json
 import logging
 import resource
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from openvisit.graph.errors import envelope
 from openvisit.ratelog import RateLimitedLog
 
 logger = logging.getLogger("uvicorn.error")
@@ -75,14 +77,14 @@ class ConnectionLimits:
 
 
 def _refusal() -> bytes:
+    # Answered by the protocol, before the app: no request id was given, so make one.
     body = json.dumps(
-        {
-            "error": {
-                "code": "serviceNotAvailable",
-                "message": "The server has too many connections; retry shortly.",
-                "innerError": {"code": "tooManyConnections"},
-            }
-        }
+        envelope(
+            "serviceNotAvailable",
+            "The server has too many connections; retry shortly.",
+            request_id=str(uuid.uuid4()),
+            reason="tooManyConnections",
+        )
     ).encode()
     head = (
         "HTTP/1.1 503 Service Unavailable\r\n"

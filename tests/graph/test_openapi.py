@@ -73,7 +73,7 @@ def test_oversized_bodies_are_refused_before_parsing(client, auth, runtime):
     declared = client.post(
         f"{BUSINESSES}/{business}/customers",
         content=huge,
-        headers={**auth, "content-type": "application/json"},
+        headers={**auth, "content-type": "application/json", "client-request-id": "big-1"},
     )
 
     def chunks():
@@ -89,6 +89,11 @@ def test_oversized_bodies_are_refused_before_parsing(client, auth, runtime):
     for response in (declared, streamed):
         assert response.status_code == 413
         assert response.json()["error"]["code"] == "requestEntityTooLarge"
+        # The same envelope as every other refusal: its request id is the header's.
+        inner = response.json()["error"]["innerError"]
+        assert inner["request-id"] == response.headers["request-id"]
+        assert inner["date"].endswith("Z")
+    assert declared.json()["error"]["innerError"]["client-request-id"] == "big-1"
 
 
 def _operations(spec):

@@ -130,5 +130,9 @@ def test_beyond_the_cap_new_connections_get_a_503_and_one_log_line(tmp_path: Pat
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 503"), answer
         assert b"retry-after: 1" in head.lower()
-        assert json.loads(body)["error"]["code"] == "serviceNotAvailable"
+        error = json.loads(body)["error"]
+        assert error["code"] == "serviceNotAvailable"
+        assert error["innerError"]["code"] == "tooManyConnections"
+        assert error["innerError"]["request-id"]
+        assert error["innerError"]["date"].endswith("Z")
     assert log.count("beyond OPENVISIT_MAX_CONNECTIONS") == 1, log

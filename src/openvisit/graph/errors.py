@@ -43,17 +43,49 @@ def request_id(request: Request) -> str:
     return str(existing)
 
 
-def error_response(
-    request: Request, status: int, code: str, message: str, *, headers: dict[str, str] | None = None
-) -> JSONResponse:
+def envelope(
+    code: str,
+    message: str,
+    *,
+    request_id: str,
+    reason: str | None = None,
+    client_request_id: str | None = None,
+) -> dict[str, Any]:
+    """Graph's error body; the one builder every refusal, in or outside the app, uses."""
     # The clock is not needed here: the date only tells a reader when the error happened.
     now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    inner = {"code": code, "request-id": request_id(request), "date": now}
-    if client_request_id := request.headers.get("client-request-id"):
+    inner = {"code": reason or code, "request-id": request_id, "date": now}
+    if client_request_id:
         # Graph echoes the caller's correlation id so support can find the failed call.
         inner["client-request-id"] = client_request_id[:100]
-    body = {"error": {"code": code, "message": message, "innerError": inner}}
+    return {"error": {"code": code, "message": message, "innerError": inner}}
+
+
+def error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    reason: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = envelope(
+        code,
+        message,
+        request_id=request_id(request),
+        reason=reason,
+        client_request_id=request.headers.get("client-request-id"),
+    )
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
+    """A domain error as Graph answers it, with the header its status calls for."""
+    headers = {"WWW-Authenticate": 'Bearer realm="openvisit"'} if error.status == 401 else None
+    if isinstance(error, RetryLater):
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return error_response(request, error.status, error.code, error.message, headers=headers)
 
 
 def describe_validation_errors(errors: list[Any]) -> str:
@@ -74,10 +106,7 @@ def describe_validation_errors(errors: list[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Bearer realm="openvisit"'} if error.status == 401 else None
-        if isinstance(error, RetryLater):
-            headers = {"Retry-After": str(error.retry_after_seconds)}
-        return error_response(request, error.status, error.code, error.message, headers=headers)
+        return domain_error_response(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -7,11 +7,10 @@ gigabytes. Both a declared Content-Length and a chunked stream are checked.
 
 from __future__ import annotations
 
-import json
-import uuid
-from datetime import UTC, datetime
-
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openvisit.graph.errors import error_response
 
 MAX_BODY_BYTES = 1_048_576
 
@@ -27,7 +26,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         received = 0
         too_large = False
@@ -51,36 +50,13 @@ class BodySizeLimitMiddleware:
             nonlocal refused
             if too_large and message["type"] == "http.response.start":
                 refused = True
-                await self._refuse(send)
+                await self._refuse(scope, receive, send)
             elif not refused:
                 await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _refuse(self, send: Send) -> None:
-        now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "requestEntityTooLarge",
-                    "message": message,
-                    "innerError": {
-                        "code": "requestEntityTooLarge",
-                        "request-id": str(uuid.uuid4()),
-                        "date": now,
-                    },
-                }
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        response = error_response(Request(scope), 413, "requestEntityTooLarge", message)
+        await response(scope, receive, send)

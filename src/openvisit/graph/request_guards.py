@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openvisit.auth.tokens import authenticate_token, cached_principal
-from openvisit.errors import DomainError, RetryLater, Unauthenticated
-from openvisit.graph.errors import error_response
+from openvisit.errors import DomainError, Unauthenticated
+from openvisit.graph.errors import domain_error_response, error_response
 from openvisit.runtime import Runtime
 
 PRINCIPAL = "principal"  # request.state attribute holding the authenticated caller
@@ -61,13 +61,7 @@ class AuthenticateFirstMiddleware:
                     authenticate_token, runtime.db, runtime.clock, secret
                 )
         except DomainError as error:  # outside the app's handlers: answer as they would
-            headers = {"WWW-Authenticate": 'Bearer realm="openvisit"'}
-            if isinstance(error, RetryLater):
-                headers = {"Retry-After": str(error.retry_after_seconds)}
-            response = error_response(
-                request, error.status, error.code, error.message, headers=headers
-            )
-            await response(scope, receive, send)
+            await domain_error_response(request, error)(scope, receive, send)
             return
         setattr(request.state, PRINCIPAL, principal)
         await self.app(scope, receive, send)
