@@ -133,7 +133,7 @@ APPOINTMENT_WRITE = _op(
 )
 AVAILABILITY_READ = Operation(
     "availability.read",
-    "getStaffAvailability, availableSlots",
+    "getStaffAvailability, availableSlots, openvisit.slotCounts",
     scopes.BOOKINGS_READ,
     _READERS,
 )

@@ -71,6 +71,7 @@ OPERATIONS: dict[str, Operation] = {
     "delete_appointment": Operation("bookingAppointment_Delete"),
     "cancel_appointment": Operation("bookingAppointment_Cancel"),
     "available_slots": Operation("bookingService_ListAvailableSlots"),
+    "slot_counts": Operation("bookingService_openvisit.slotCounts"),
     **_children("services", "bookingService"),
     **_children("staffMembers", "bookingStaffMember"),
     **_children("customers", "bookingCustomer"),

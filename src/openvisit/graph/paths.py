@@ -33,6 +33,7 @@ ACTIONS = (
     "cancel",
     "getStaffAvailability",
     "availableSlots",
+    "openvisit.slotCounts",
 )
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
 _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")

@@ -1,0 +1,191 @@
+"""The compact slot listing: each free start of a service once, with how many can take it.
+
+What a booking page needs to draw a calendar for a clinic of hundreds: every start at
+which the service can be booked, the number of staff free then (and, for a group
+service, the seats), and the staff ids only when the caller asks. A listed start is
+bookable by a customer through `appointments.book` with the same rules (hours within
+business hours, lead time, maximum advance, grid, buffers, seats), proven by
+tests/bookings/test_slot_listing.py.
+
+Four reads whatever the number of staff and days: business, service, staff, busy
+time. Staff who share hours share one expansion of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from openvisit.bookings.availability import (
+    MAX_BUFFER,
+    MAX_WINDOW,
+    bookable_time,
+    booking_policy,
+    business_zone_name,
+    service_spec,
+    staff_bookings,
+)
+from openvisit.bookings.records import require_business
+from openvisit.clock import Clock
+from openvisit.errors import InvalidInput, NotFound
+from openvisit.scheduling.intervals import Interval
+from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts
+from openvisit.scheduling.slots import Booking
+from openvisit.store.db import Database
+from openvisit.store.models import Business, Service, StaffHold, StaffMember
+
+# With staff ids the answer grows with staff x starts (300 staff over a month is several
+# megabytes), so a caller who wants them asks a week at a time.
+MAX_WINDOW_WITH_STAFF = timedelta(days=7)
+
+_STAFF = select(StaffMember).where(StaffMember.business_id == bindparam("business_id"))
+_NAMED_STAFF = _STAFF.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
+# A one-seat service needs only each hold's buffered range: three columns, no join.
+_HOLDS = select(StaffHold.staff_id, StaffHold.blocked_start, StaffHold.blocked_end).where(
+    StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    StaffHold.blocked_end > bindparam("window_start"),
+    StaffHold.blocked_start < bindparam("window_end"),
+)
+
+
+@dataclass(frozen=True)
+class SlotListing:
+    """The answer: the service's shape and its free starts (UTC) in the asked window."""
+
+    service_id: str
+    duration: timedelta
+    capacity: int
+    time_zone: str  # the business's zone name: where dates were read unless told otherwise
+    starts: list[StartCount]
+
+
+def list_slot_counts(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    service_id: str,
+    window: Interval | Callable[[str], Interval],
+    *,
+    staff_id: str | None = None,
+    include_staff_ids: bool = False,
+) -> SlotListing:
+    """Free starts of a service in `window` with counts (and staff ids when asked).
+
+    As for `availability.list_slots`, `window` may be a function of the business's zone
+    name, called inside the read.
+    """
+    limit = MAX_WINDOW_WITH_STAFF if include_staff_ids else MAX_WINDOW
+    if isinstance(window, Interval):
+        _check_window(window, limit)
+    with db.read() as session:
+        business, service = _business_and_service(session, business_id, service_id)
+        zone_name = business_zone_name(business)
+        if not isinstance(window, Interval):
+            window = window(zone_name)
+            _check_window(window, limit)
+        members = _members(session, business.id, service, staff_id)
+        spec = service_spec(service)
+        # Whole working periods count, so a slot may run past the window's end.
+        reach = Interval(window.start - MAX_BUFFER, window.end + spec.duration + MAX_BUFFER)
+        ids = [member.id for member in members]
+        if spec.capacity > 1:
+            bookings = staff_bookings(session, ids, reach)
+        else:
+            blocked = _blocked(session, ids, reach)
+    hours: dict[Hashable, list[Interval]] = {}
+    staff: list[StaffTime] = []
+    for member in members:
+        key = _hours_key(member)
+        if key not in hours:
+            hours[key] = bookable_time(member, business, window)
+        if spec.capacity > 1:
+            staff.append(_group_time(member.id, hours[key], bookings[member.id], spec.id))
+        else:
+            staff.append(StaffTime(member.id, hours[key], blocked.get(member.id, ())))
+    starts = count_starts(
+        spec,
+        staff,
+        booking_policy(service, business),
+        now=clock.now(),
+        window=window,
+        with_staff_ids=include_staff_ids,
+    )
+    return SlotListing(service.id, spec.duration, spec.capacity, zone_name, starts)
+
+
+def _check_window(window: Interval, limit: timedelta) -> None:
+    if window.duration > limit:
+        with_ids = " with includeStaffIds" if limit == MAX_WINDOW_WITH_STAFF else ""
+        raise InvalidInput(
+            f"The time range may span at most {limit.days} days{with_ids}.", target="end"
+        )
+
+
+def _business_and_service(
+    session: Session, business_id: str, service_id: str
+) -> tuple[Business, Service]:
+    business = require_business(session, business_id)
+    service = session.get(Service, service_id)
+    if service is None or service.business_id != business.id:
+        raise NotFound(f"The service '{service_id}' does not exist in '{business_id}'.")
+    return business, service
+
+
+def _members(
+    session: Session, business_id: str, service: Service, only: str | None
+) -> list[StaffMember]:
+    """Who the booking path would consider: `only`, else the service's staff (or all)."""
+    wanted = [only] if only else list(dict.fromkeys(service.staff_member_ids or []))
+    if wanted:
+        rows = session.scalars(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
+    else:
+        rows = session.scalars(_STAFF, {"business_id": business_id})
+    found = {member.id: member for member in rows}
+    if only and only not in found:
+        raise NotFound(f"The staff member '{only}' does not exist in this business.")
+    if wanted:
+        return [found[staff_id] for staff_id in wanted if staff_id in found]
+    return sorted(found.values(), key=lambda member: (member.created_date_time, member.id))
+
+
+def _hours_key(member: StaffMember) -> Hashable:
+    """Staff with equal keys have equal bookable time (most share the business's hours)."""
+    if member.use_business_hours:
+        return "business"
+    return (member.time_zone, _frozen(member.working_hours or []))
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value  # type: ignore[no-any-return]
+
+
+def _blocked(
+    session: Session, staff_ids: Sequence[str], window: Interval
+) -> dict[str, list[tuple[Any, Any]]]:
+    blocked: dict[str, list[tuple[Any, Any]]] = {}
+    params = {"staff_ids": list(staff_ids), "window_start": window.start, "window_end": window.end}
+    for staff_id, start, end in session.execute(_HOLDS, params):
+        blocked.setdefault(staff_id, []).append((start, end))
+    return blocked
+
+
+def _group_time(
+    staff_id: str, working: list[Interval], bookings: Sequence[Booking], service_id: str
+) -> StaffTime:
+    """A group service: its own bookings are sittings, everything else is busy time."""
+    sittings = [booking for booking in bookings if booking.service_id == service_id]
+    blocked = [
+        (booking.blocked.start, booking.blocked.end)
+        for booking in bookings
+        if booking.service_id != service_id
+    ]
+    return StaffTime(staff_id, working, blocked, sittings)
