@@ -32,7 +32,7 @@ def staff_times(scenario: Scenario) -> list[StaffTime]:
         grouped = service.capacity > 1
         sittings = [b for b in own if grouped and b.service_id == service.id]
         blocked = [
-            (b.blocked.start, b.blocked.end)
+            (micros(b.blocked.start), micros(b.blocked.end))
             for b in own
             if not (grouped and b.service_id == service.id)
         ]
@@ -101,7 +101,7 @@ def test_staff_on_grids_out_of_phase_are_counted_apart() -> None:
 def test_a_busy_range_closes_the_starts_whose_buffers_would_meet_it() -> None:
     service = ServiceSpec("svc", duration=30 * M, pre_buffer=10 * M, post_buffer=10 * M)
     policy = BookingPolicy(time_slot_interval=15 * M)
-    busy = [(DAY0 + 10 * H, DAY0 + 10 * H + 30 * M)]
+    busy = [(micros(DAY0 + 10 * H), micros(DAY0 + 10 * H + 30 * M))]
     staff = [StaffTime("a", _day((9, 12)), busy)]
 
     counted = count_starts(service, staff, policy, now=DAY0, window=Interval(DAY0, DAY0 + 24 * H))
@@ -151,8 +151,8 @@ def test_starts_that_only_touch_bookings_stay_free() -> None:
     service = ServiceSpec("svc", duration=30 * M)
     policy = BookingPolicy(time_slot_interval=30 * M)
     busy = [
-        (DAY0 + 9 * H + 30 * M, DAY0 + 10 * H),
-        (DAY0 + 10 * H + 30 * M, DAY0 + 11 * H),
+        (micros(DAY0 + 9 * H + 30 * M), micros(DAY0 + 10 * H)),
+        (micros(DAY0 + 10 * H + 30 * M), micros(DAY0 + 11 * H)),
     ]
     staff = [StaffTime("a", _day((9, 12)), busy)]
 

@@ -13,12 +13,13 @@ time. Staff who share hours share one expansion of them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.availability import (
@@ -34,23 +35,26 @@ from openvisit.bookings.records import require_business
 from openvisit.clock import Clock
 from openvisit.errors import InvalidInput, NotFound
 from openvisit.scheduling.intervals import Interval
-from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts
+from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts, micros
 from openvisit.scheduling.slots import Booking
 from openvisit.store.db import Database
-from openvisit.store.models import Business, Service, StaffHold, StaffMember
+from openvisit.store.hold_ranges import hold_ranges
+from openvisit.store.models import Business, Service, StaffMember
 
 # With staff ids the answer grows with staff x starts (300 staff over a month is several
 # megabytes), so a caller who wants them asks a week at a time.
 MAX_WINDOW_WITH_STAFF = timedelta(days=7)
 
-_STAFF = select(StaffMember).where(StaffMember.business_id == bindparam("business_id"))
+# Only what hours and order need: loading 300 whole staff members (their JSON settings)
+# cost about as much as the engine's own work.
+_STAFF = select(
+    StaffMember.id,
+    StaffMember.use_business_hours,
+    StaffMember.time_zone,
+    StaffMember.working_hours,
+    StaffMember.created_date_time,
+).where(StaffMember.business_id == bindparam("business_id"))
 _NAMED_STAFF = _STAFF.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
-# A one-seat service needs only each hold's buffered range: three columns, no join.
-_HOLDS = select(StaffHold.staff_id, StaffHold.blocked_start, StaffHold.blocked_end).where(
-    StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
-    StaffHold.blocked_end > bindparam("window_start"),
-    StaffHold.blocked_start < bindparam("window_end"),
-)
 
 
 @dataclass(frozen=True)
@@ -96,13 +100,18 @@ def list_slot_counts(
         if spec.capacity > 1:
             bookings = staff_bookings(session, ids, reach)
         else:
-            blocked = _blocked(session, ids, reach)
+            blocked = hold_ranges(session, ids, reach.start, reach.end)
     hours: dict[Hashable, list[Interval]] = {}
     staff: list[StaffTime] = []
     for member in members:
         key = _hours_key(member)
         if key not in hours:
-            hours[key] = bookable_time(member, business, window)
+            schedule = StaffMember(
+                use_business_hours=member.use_business_hours,
+                time_zone=member.time_zone,
+                working_hours=member.working_hours,
+            )
+            hours[key] = bookable_time(schedule, business, window)
         if spec.capacity > 1:
             staff.append(_group_time(member.id, hours[key], bookings[member.id], spec.id))
         else:
@@ -138,13 +147,13 @@ def _business_and_service(
 
 def _members(
     session: Session, business_id: str, service: Service, only: str | None
-) -> list[StaffMember]:
+) -> list[Row[Any]]:
     """Who the booking path would consider: `only`, else the service's staff (or all)."""
     wanted = [only] if only else list(dict.fromkeys(service.staff_member_ids or []))
     if wanted:
-        rows = session.scalars(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
+        rows = session.execute(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
     else:
-        rows = session.scalars(_STAFF, {"business_id": business_id})
+        rows = session.execute(_STAFF, {"business_id": business_id})
     found = {member.id: member for member in rows}
     if only and only not in found:
         raise NotFound(f"The staff member '{only}' does not exist in this business.")
@@ -153,29 +162,11 @@ def _members(
     return sorted(found.values(), key=lambda member: (member.created_date_time, member.id))
 
 
-def _hours_key(member: StaffMember) -> Hashable:
+def _hours_key(member: Row[Any]) -> Hashable:
     """Staff with equal keys have equal bookable time (most share the business's hours)."""
     if member.use_business_hours:
         return "business"
-    return (member.time_zone, _frozen(member.working_hours or []))
-
-
-def _frozen(value: Any) -> Hashable:
-    if isinstance(value, dict):
-        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
-    if isinstance(value, list):
-        return tuple(_frozen(item) for item in value)
-    return value  # type: ignore[no-any-return]
-
-
-def _blocked(
-    session: Session, staff_ids: Sequence[str], window: Interval
-) -> dict[str, list[tuple[Any, Any]]]:
-    blocked: dict[str, list[tuple[Any, Any]]] = {}
-    params = {"staff_ids": list(staff_ids), "window_start": window.start, "window_end": window.end}
-    for staff_id, start, end in session.execute(_HOLDS, params):
-        blocked.setdefault(staff_id, []).append((start, end))
-    return blocked
+    return (member.time_zone, json.dumps(member.working_hours or [], sort_keys=True))
 
 
 def _group_time(
@@ -184,7 +175,7 @@ def _group_time(
     """A group service: its own bookings are sittings, everything else is busy time."""
     sittings = [booking for booking in bookings if booking.service_id == service_id]
     blocked = [
-        (booking.blocked.start, booking.blocked.end)
+        (micros(booking.blocked.start), micros(booking.blocked.end))
         for booking in bookings
         if booking.service_id != service_id
     ]

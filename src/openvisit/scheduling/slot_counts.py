@@ -52,14 +52,16 @@ class StaffTime:
     """One staff member's bookable time and busy time for the asked window.
 
     `working` is their bookable periods (UTC). `blocked` holds the buffered range of
-    every booking that is not a sitting of the listed service; `sittings` are the
-    bookings of the listed service when it seats more than one (empty otherwise).
+    every booking that is not a sitting of the listed service, as (start, end) in
+    microseconds since the epoch (`micros`): tens of thousands of them come straight
+    from the database that way. `sittings` are the bookings of the listed service when
+    it seats more than one (empty otherwise).
     Staff with the same hours may share one `working` sequence: it is prepared once.
     """
 
     staff_id: str
     working: Sequence[Interval]
-    blocked: Sequence[tuple[datetime, datetime]]
+    blocked: Sequence[tuple[int, int]]
     sittings: Sequence[Booking] = ()
 
 
@@ -108,7 +110,7 @@ def count_starts(
         first=micros(max(window.start, starts.start)),
         last=min(micros(window.end) - 1, micros(starts.end)),
     )
-    periods: dict[int, list[tuple[int, int]]] = {}
+    periods: dict[int, list[_Period]] = {}
     # phase -> time -> change in the number of free staff (used without staff ids)
     changes: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     names: dict[int, list[str]] = defaultdict(list)  # start -> staff (with staff ids)
@@ -116,7 +118,7 @@ def count_starts(
     for member in staff:
         key = id(member.working)
         if key not in periods:
-            periods[key] = [(micros(p.start), micros(p.end)) for p in merge(member.working)]
+            periods[key] = _periods(rules, member.working)
         forbidden = _forbidden(rules, member)
         for first, last in _free_ranges(rules, periods[key], forbidden):
             if with_staff_ids:
@@ -140,7 +142,7 @@ def count_starts(
 def _forbidden(rules: _Rules, member: StaffTime) -> list[tuple[int, int]]:
     """Merged open ranges of starts whose buffered time meets some busy time."""
     before, after = rules.duration + rules.post, rules.pre
-    ranges = [(micros(start) - before, micros(end) + after) for start, end in member.blocked]
+    ranges = [(start - before, end + after) for start, end in member.blocked]
     ranges += [
         (micros(s.blocked.start) - before, micros(s.blocked.end) + after) for s in member.sittings
     ]
@@ -156,44 +158,56 @@ def _forbidden(rules: _Rules, member: StaffTime) -> list[tuple[int, int]]:
     return merged
 
 
-def _bounds(rules: _Rules, period: tuple[int, int]) -> tuple[int, int]:
-    """The first on-grid start the rules allow in a period, and the latest start."""
-    anchor, end = period
-    low = anchor
-    if low < rules.first:
-        low += -(-(rules.first - anchor) // rules.step) * rules.step
-    return low, min(end - rules.duration, rules.last)
+@dataclass(frozen=True, slots=True)
+class _Period:
+    """A working period: its grid's anchor, its first allowed start (on grid), its last."""
+
+    anchor: int
+    low: int
+    high: int
+
+
+def _periods(rules: _Rules, working: Sequence[Interval]) -> list[_Period]:
+    """The periods in which the rules allow some start; prepared once per shared hours."""
+    found = []
+    for period in merge(working):
+        anchor = low = micros(period.start)
+        if low < rules.first:
+            low += -(-(rules.first - anchor) // rules.step) * rules.step
+        high = min(micros(period.end) - rules.duration, rules.last)
+        if low <= high:
+            found.append(_Period(anchor, low, high))
+    return found
 
 
 def _free_ranges(
-    rules: _Rules, periods: Sequence[tuple[int, int]], forbidden: Sequence[tuple[int, int]]
+    rules: _Rules, periods: Sequence[_Period], forbidden: Sequence[tuple[int, int]]
 ) -> Iterable[tuple[int, int]]:
     """(first, last) on-grid free starts of one staff member, period by period."""
-    step = rules.step
+    step, count = rules.step, len(forbidden)
     j = 0
     for period in periods:
-        anchor = period[0]
-        cursor, high = _bounds(rules, period)
-        while j < len(forbidden) and forbidden[j][1] <= cursor:
+        anchor, cursor, high = period.anchor, period.low, period.high
+        while j < count and forbidden[j][1] <= cursor:
             j += 1
         k = j
         while cursor <= high:
-            if k < len(forbidden) and forbidden[k][0] < cursor:
+            if k < count and forbidden[k][0] < cursor:
                 # Inside a forbidden range: the next candidate is its (open) end, on grid.
                 cursor = forbidden[k][1] + (anchor - forbidden[k][1]) % step
                 k += 1
                 continue
-            stop = min(high, forbidden[k][0]) if k < len(forbidden) else high
+            stop = forbidden[k][0] if k < count and forbidden[k][0] < high else high
             # The cursor is free and on grid, so this range holds at least the cursor.
             yield cursor, stop - (stop - anchor) % step
-            if k >= len(forbidden):
+            if k >= count:
                 break
             cursor = forbidden[k][1] + (anchor - forbidden[k][1]) % step
             k += 1
 
 
 def _open_sittings(
-    rules: _Rules, service: ServiceSpec, periods: Sequence[tuple[int, int]], member: StaffTime
+    rules: _Rules, service: ServiceSpec, periods: Sequence[_Period], member: StaffTime
 ) -> Iterable[tuple[int, int]]:
     """Starts of this service's sittings that still have seats and are bookable."""
     if not member.sittings or service.capacity == 1:
@@ -201,7 +215,6 @@ def _open_sittings(
     taken: dict[tuple[int, int], int] = defaultdict(int)
     for sitting in member.sittings:
         taken[(micros(sitting.start), micros(sitting.end))] += sitting.seats
-    blocked = [(micros(start), micros(end)) for start, end in member.blocked]
     for (start, end), seats in sorted(taken.items()):
         free = service.capacity - seats
         if free <= 0 or end - start != rules.duration:
@@ -214,13 +227,12 @@ def _open_sittings(
             for s in member.sittings
             if (micros(s.start), micros(s.end)) != (start, end)
         )
-        if not any(b0 < need[1] and need[0] < b1 for b0, b1 in (*blocked, *others)):
+        if not any(b0 < need[1] and need[0] < b1 for b0, b1 in (*member.blocked, *others)):
             yield start, free
 
 
-def _on_grid(rules: _Rules, period: tuple[int, int], start: int) -> bool:
-    low, high = _bounds(rules, period)
-    return low <= start <= high and (start - period[0]) % rules.step == 0
+def _on_grid(rules: _Rules, period: _Period, start: int) -> bool:
+    return period.low <= start <= period.high and (start - period.anchor) % rules.step == 0
 
 
 def _sweep(changes: dict[int, dict[int, int]], step: int) -> Iterable[tuple[int, int]]:
