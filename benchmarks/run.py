@@ -114,6 +114,9 @@ def main() -> int:
         if not args.no_login_flood:
             print(login_flood.title(polite=False))
             print("\n".join(login_flood.run(Path(folder)).lines()))
+    import slot_listing  # noqa: PLC0415 - a large clinic of its own, seeded per backend
+
+    print("\n".join(slot_listing.report(args.backends, args.repeat)))
     _print_summary(table, outcomes, sizes)
     print(f"\n(total {time.perf_counter() - began:.0f} s; load average now {load_average()})")
     return 0
