@@ -8,12 +8,14 @@ business hours, lead time, maximum advance, grid, buffers, seats), proven by
 tests/bookings/test_slot_listing.py.
 
 Four reads whatever the number of staff and days: business, service, staff, busy
-time. Staff who share hours share one expansion of them.
+time (as numbers, store/hold_ranges.py); a group service adds one for its own
+sittings. Staff who share hours share one expansion of them.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +31,6 @@ from openvisit.bookings.availability import (
     booking_policy,
     business_zone_name,
     service_spec,
-    staff_bookings,
 )
 from openvisit.bookings.records import require_business
 from openvisit.clock import Clock
@@ -39,7 +40,7 @@ from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts
 from openvisit.scheduling.slots import Booking
 from openvisit.store.db import Database
 from openvisit.store.hold_ranges import hold_ranges
-from openvisit.store.models import Business, Service, StaffMember
+from openvisit.store.models import Appointment, Business, Service, StaffHold, StaffMember
 
 # With staff ids the answer grows with staff x starts (300 staff over a month is several
 # megabytes), so a caller who wants them asks a week at a time.
@@ -97,10 +98,8 @@ def list_slot_counts(
         # Whole working periods count, so a slot may run past the window's end.
         reach = Interval(window.start - MAX_BUFFER, window.end + spec.duration + MAX_BUFFER)
         ids = [member.id for member in members]
-        if spec.capacity > 1:
-            bookings = staff_bookings(session, ids, reach)
-        else:
-            blocked = hold_ranges(session, ids, reach.start, reach.end)
+        blocked = hold_ranges(session, ids, reach.start, reach.end)
+        sittings = _sittings(session, ids, spec.id, reach) if spec.capacity > 1 else {}
     hours: dict[Hashable, list[Interval]] = {}
     staff: list[StaffTime] = []
     for member in members:
@@ -112,10 +111,14 @@ def list_slot_counts(
                 working_hours=member.working_hours,
             )
             hours[key] = bookable_time(schedule, business, window)
-        if spec.capacity > 1:
-            staff.append(_group_time(member.id, hours[key], bookings[member.id], spec.id))
-        else:
-            staff.append(StaffTime(member.id, hours[key], blocked.get(member.id, ())))
+        busy = blocked.get(member.id, [])
+        own = sittings.get(member.id)
+        if own:
+            # Holds of the service's own sittings are offered by the engine as sittings.
+            held = Counter(busy)
+            held.subtract(hold for hold, _booking in own)
+            busy = list(held.elements())
+        staff.append(StaffTime(member.id, hours[key], busy, [booking for _, booking in own or ()]))
     starts = count_starts(
         spec,
         staff,
@@ -169,14 +172,48 @@ def _hours_key(member: Row[Any]) -> Hashable:
     return (member.time_zone, json.dumps(member.working_hours or [], sort_keys=True))
 
 
-def _group_time(
-    staff_id: str, working: list[Interval], bookings: Sequence[Booking], service_id: str
-) -> StaffTime:
-    """A group service: its own bookings are sittings, everything else is busy time."""
-    sittings = [booking for booking in bookings if booking.service_id == service_id]
-    blocked = [
-        (micros(booking.blocked.start), micros(booking.blocked.end))
-        for booking in bookings
-        if booking.service_id != service_id
-    ]
-    return StaffTime(staff_id, working, blocked, sittings)
+# A group service's own sittings: seats and times as the engine needs them, and the
+# hold's range (as read by hold_ranges) to tell them apart from other busy time.
+_SITTINGS = (
+    select(
+        StaffHold.staff_id,
+        StaffHold.blocked_start,
+        StaffHold.blocked_end,
+        Appointment.start_date_time,
+        Appointment.end_date_time,
+        Appointment.pre_buffer_seconds,
+        Appointment.post_buffer_seconds,
+        Appointment.seats,
+    )
+    .join(Appointment, Appointment.id == StaffHold.appointment_id)
+    .where(
+        StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
+        StaffHold.blocked_end > bindparam("window_start"),
+        StaffHold.blocked_start < bindparam("window_end"),
+        Appointment.service_id == bindparam("service_id"),
+    )
+)
+
+
+def _sittings(
+    session: Session, staff_ids: Sequence[str], service_id: str, window: Interval
+) -> dict[str, list[tuple[tuple[int, int], Booking]]]:
+    params = {
+        "staff_ids": list(staff_ids),
+        "window_start": window.start,
+        "window_end": window.end,
+        "service_id": service_id,
+    }
+    found: dict[str, list[tuple[tuple[int, int], Booking]]] = {}
+    for staff_id, low, high, start, end, pre, post, seats in session.execute(_SITTINGS, params):
+        booking = Booking(
+            staff_id=staff_id,
+            service_id=service_id,
+            start=start,
+            end=end,
+            pre_buffer=timedelta(seconds=pre),
+            post_buffer=timedelta(seconds=post),
+            seats=seats,
+        )
+        found.setdefault(staff_id, []).append(((micros(low), micros(high)), booking))
+    return found

@@ -24,6 +24,7 @@ agree on random staff, hours and bookings.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -141,11 +142,21 @@ def count_starts(
 
 def _forbidden(rules: _Rules, member: StaffTime) -> list[tuple[int, int]]:
     """Merged open ranges of starts whose buffered time meets some busy time."""
+    blocked = [*member.blocked, *(_blocked(sitting) for sitting in member.sittings)]
+    return _merged(_starts_meeting(rules, blocked))
+
+
+def _blocked(booking: Booking) -> tuple[int, int]:
+    return micros(booking.blocked.start), micros(booking.blocked.end)
+
+
+def _starts_meeting(rules: _Rules, blocked: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """For each busy range, the open range of starts whose buffered time would meet it."""
     before, after = rules.duration + rules.post, rules.pre
-    ranges = [(start - before, end + after) for start, end in member.blocked]
-    ranges += [
-        (micros(s.blocked.start) - before, micros(s.blocked.end) + after) for s in member.sittings
-    ]
+    return [(start - before, end + after) for start, end in blocked]
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     ranges.sort()
     merged: list[tuple[int, int]] = []
     for low, high in ranges:
@@ -213,22 +224,26 @@ def _open_sittings(
     if not member.sittings or service.capacity == 1:
         return
     taken: dict[tuple[int, int], int] = defaultdict(int)
+    closed: list[tuple[tuple[int, int], tuple[int, int]]] = []  # sitting -> starts it closes
     for sitting in member.sittings:
-        taken[(micros(sitting.start), micros(sitting.end))] += sitting.seats
+        key = (micros(sitting.start), micros(sitting.end))
+        taken[key] += sitting.seats
+        closed.append((key, _starts_meeting(rules, [_blocked(sitting)])[0]))
+    busy = _merged(_starts_meeting(rules, member.blocked))
+    lows = [low for low, _high in busy]
     for (start, end), seats in sorted(taken.items()):
         free = service.capacity - seats
         if free <= 0 or end - start != rules.duration:
             continue
         if not any(_on_grid(rules, period, start) for period in periods):
             continue
-        need = (start - rules.pre, end + rules.post)
-        others = (
-            (micros(s.blocked.start), micros(s.blocked.end))
-            for s in member.sittings
-            if (micros(s.start), micros(s.end)) != (start, end)
-        )
-        if not any(b0 < need[1] and need[0] < b1 for b0, b1 in (*member.blocked, *others)):
-            yield start, free
+        # Merged ranges do not overlap: only the last one opening before `start` can hold it.
+        index = bisect_left(lows, start) - 1
+        if index >= 0 and start < busy[index][1]:
+            continue
+        if any(low < start < high for key, (low, high) in closed if key != (start, end)):
+            continue
+        yield start, free
 
 
 def _on_grid(rules: _Rules, period: _Period, start: int) -> bool:
