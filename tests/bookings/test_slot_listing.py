@@ -21,7 +21,7 @@ from openvisit.bookings.slot_listing import list_slot_counts
 from openvisit.errors import InvalidInput, NotFound
 from openvisit.scheduling.intervals import Interval
 from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, WEEKDAY_HOURS, book_at, make_clinic
-from tests.bookings.test_query_plans import _accesses, _add_history, _hold_reads, _plan
+from tests.bookings.test_query_plans import _add_history, _analyze, _check, _holds_reads, _reads
 from tests.databases import count_statements
 from tests.factories import make_business, make_service, make_staff
 
@@ -274,20 +274,14 @@ def _books(runtime, clinic, service, start, staff_id) -> bool:
 
 
 @pytest.mark.parametrize("service", ["visit", "group"])
-def test_reads_staff_time_from_the_window_on(runtime, clinic, service):
+def test_reads_staff_time_from_the_window_on(runtime, clinic, service, monkeypatch):
     # The same plan check as the booking path's (test_query_plans.py), with its history.
-    _add_history(runtime.db, clinic["business"], clinic["ann"])
+    _add_history(runtime.db, clinic["business"], [clinic["ann"], clinic["bob"]])
+    _analyze(runtime.db)
 
-    with _hold_reads(runtime.db) as reads:
+    with _reads(runtime.db, monkeypatch) as reads:
         _listing(runtime, clinic, service=service)
 
-    assert len(reads) == (2 if service == "group" else 1)  # a group's sittings apart
-    for statement, parameters in reads:
-        plan = _plan(runtime.db, statement, parameters)
-        accesses = _accesses(plan, sqlite=runtime.db.is_sqlite)
-        assert accesses, plan
-        for access, condition in accesses:
-            if "staff_holds" in access:
-                assert "blocked_end" in condition, plan
-            else:
-                assert "id" in condition, plan
+    holds = _holds_reads(reads)
+    assert len(holds) == (2 if service == "group" else 1)  # a group's sittings apart
+    _check(runtime.db, holds)
