@@ -30,7 +30,7 @@ def test_a_free_slot_books_with_service_defaults(runtime, clinic):
 
     assert appointment.end_date_time - appointment.start_date_time == timedelta(minutes=30)
     assert appointment.blocked_start == TUESDAY_10 - timedelta(minutes=10)
-    assert appointment.staff_member_ids == [clinic["ann"]]
+    assert appointment.staff_member_ids == (clinic["ann"],)
     assert appointment.display_name == "Visit"
 
 
@@ -53,7 +53,7 @@ def test_back_to_back_with_room_for_both_buffers_is_fine(runtime, clinic):
 def test_another_staff_member_is_not_blocked(runtime, clinic):
     book_at(runtime, clinic)
 
-    assert book_at(runtime, clinic, staff=("bob",)).staff_member_ids == [clinic["bob"]]
+    assert book_at(runtime, clinic, staff=("bob",)).staff_member_ids == (clinic["bob"],)
 
 
 @pytest.mark.parametrize(
@@ -84,9 +84,9 @@ def test_without_staff_the_least_booked_free_member_is_picked_stably(runtime, cl
     second = book_at(runtime, clinic, staff=(), start=TUESDAY_10 + timedelta(hours=2))
     third = book_at(runtime, clinic, staff=(), start=TUESDAY_10)  # Ann is busy then
 
-    assert first.staff_member_ids == [clinic["ann"]]  # a tie: the service's order decides
-    assert second.staff_member_ids == [clinic["bob"]]  # Ann has one that day already
-    assert third.staff_member_ids == [clinic["bob"]]
+    assert first.staff_member_ids == (clinic["ann"],)  # a tie: the service's order decides
+    assert second.staff_member_ids == (clinic["bob"],)  # Ann has one that day already
+    assert third.staff_member_ids == (clinic["bob"],)
 
 
 def test_when_nobody_is_free_the_conflict_says_why(runtime, clinic):
@@ -294,7 +294,7 @@ def test_zero_buffers_on_the_request_override_the_service(runtime, clinic):
     assert appointment.blocked_start == TUESDAY_10
     assert book_at(
         runtime, clinic, start=TUESDAY_10 + timedelta(minutes=40), pre_buffer=timedelta(minutes=10)
-    ).staff_member_ids == [clinic["ann"]]
+    ).staff_member_ids == (clinic["ann"],)
 
 
 def test_changes_close_at_the_service_cutoff_except_for_managers(runtime, clinic):

@@ -71,7 +71,7 @@ def test_a_partial_update_keeps_everything_it_does_not_send(runtime, clinic, boo
         booked.end_date_time,
     )
     assert stored.staff_member_ids == booked.staff_member_ids
-    assert stored.customers == list(CUSTOMERS)
+    assert stored.customers == tuple(CUSTOMERS)
     assert stored.customer_time_zone == "America/Chicago"
     assert _actions(runtime, booked)[-1] == "openvisit.appointment.updated"
 
@@ -115,16 +115,16 @@ def test_a_new_service_without_an_end_takes_its_length_and_buffers(runtime, clin
 
 def test_customers_replace_the_list_and_flat_fields_change_the_first(runtime, clinic, booked):
     replaced = _update(runtime, clinic, booked, customers=({"name": "Alex Kim"},))
-    assert replaced.customers == [{"name": "Alex Kim"}]
+    assert replaced.customers == ({"name": "Alex Kim"},)
 
     edited = _update(runtime, clinic, replaced, first_customer={"phone": "555-0199"})
-    assert edited.customers == [{"name": "Alex Kim", "phone": "555-0199"}]
+    assert edited.customers == ({"name": "Alex Kim", "phone": "555-0199"},)
 
 
 def test_new_staff_are_booked_under_the_rules(runtime, clinic, booked):
     restaffed = _update(runtime, clinic, booked, staff_ids=(clinic["bob"],))
 
-    assert restaffed.staff_member_ids == [clinic["bob"]]
+    assert restaffed.staff_member_ids == (clinic["bob"],)
     with pytest.raises(Conflict, match="lead time"):
         _update(runtime, clinic, restaffed, start=runtime.clock.now() + timedelta(minutes=30))
 

@@ -4,12 +4,13 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from openvisit.bookings import businesses, records
+from openvisit.bookings import appointments, businesses, records
 from openvisit.bookings.customers import CUSTOMERS
 from openvisit.bookings.questions import CUSTOM_QUESTIONS
 from openvisit.bookings.services import SERVICES
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.listing import ListQuery
+from tests.bookings.clinic import book_at
 from tests.factories import make_business
 
 
@@ -58,3 +59,13 @@ def test_a_record_in_a_business_is_handed_back_whole_and_read_only(runtime, kind
     assert records.get_record(runtime.db, kind, business_id, created.id) == created
     with pytest.raises(FrozenInstanceError):
         created.display_name = "Renamed"
+
+
+def test_a_booked_appointment_is_the_value_a_later_read_returns(runtime, clinic):
+    booked = book_at(runtime, clinic)
+
+    read = appointments.get_appointment(runtime.db, clinic["business"], booked.id)
+
+    assert read == booked
+    with pytest.raises(FrozenInstanceError):
+        read.status = "cancelled"  # type: ignore[misc]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from openvisit.bookings.appointments import ACTIVE
 from openvisit.bookings.appointments.checks import MAX_SPAN
-from openvisit.bookings.records import require_business
+from openvisit.bookings.records import require_business, snapshots
+from openvisit.bookings.views import AppointmentView
 from openvisit.listing import ListQuery, Page
 from openvisit.scheduling.intervals import Interval
 from openvisit.store.db import Database
@@ -43,7 +44,7 @@ def list_appointments(
     page_size: int,
     window: Interval | None = None,
     own_staff_id: str | None = None,
-) -> Page[Appointment]:
+) -> Page[AppointmentView]:
     """Booked appointments, by start then id; with `window`, those overlapping it.
 
     With `own_staff_id`, only that staff member's: their holds name exactly the booked
@@ -70,7 +71,7 @@ def list_appointments(
                 Appointment.start_date_time < window.end,
                 Appointment.end_date_time > window.start,
             )
-        return fetch_page(
+        page = fetch_page(
             session,
             statement,
             query,
@@ -78,3 +79,4 @@ def list_appointments(
             default_order=[Appointment.start_date_time, Appointment.id],
             page_size=page_size,
         )
+        return snapshots(AppointmentView, page)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from openvisit.bookings.views import AppointmentView
 from openvisit.errors import Forbidden, NotFound
 from openvisit.store.models import Appointment
 
@@ -60,7 +61,7 @@ def own_staff(authority: Authority, staff_ids: Sequence[str]) -> tuple[str, ...]
     return (own,)
 
 
-def check_owned(own_staff_id: str | None, appointment: Appointment) -> None:
+def check_owned(own_staff_id: str | None, appointment: Appointment | AppointmentView) -> None:
     """Someone else's appointment is, to a caller limited to their own, not there at all."""
     if own_staff_id is not None and own_staff_id not in appointment.staff_member_ids:
         raise NotFound(

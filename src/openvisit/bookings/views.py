@@ -107,3 +107,25 @@ class CustomerView(ChildView):
 class CustomQuestionView(ChildView):
     answer_input_type: str
     answer_options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentView(ChildView):
+    """`display_name` is the service's name at booking time."""
+
+    service_id: str | None
+    start_date_time: datetime
+    end_date_time: datetime
+    pre_buffer_seconds: int
+    post_buffer_seconds: int
+    blocked_start: datetime  # start less the pre-buffer: the staff's time is held from here
+    blocked_end: datetime
+    staff_member_ids: tuple[str, ...]
+    customers: tuple[JsonDocument, ...]
+    customer_time_zone: str | None
+    seats: int
+    maximum_attendees_count: int
+    details: JsonDocument
+    status: str
+    cancellation_message: str | None
+    cancelled_date_time: datetime | None

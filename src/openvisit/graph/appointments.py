@@ -22,9 +22,10 @@ the booking rules hold here as everywhere. Decisions where Graph leaves room:
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import PlainTextResponse
@@ -35,6 +36,7 @@ from openvisit.auth.access import Caller
 from openvisit.bookings import appointment_queries, appointments
 from openvisit.bookings.appointments import KEEP, AppointmentChanges
 from openvisit.bookings.authority import Authority, grant
+from openvisit.bookings.views import AppointmentView
 from openvisit.errors import InvalidInput, NotFound
 from openvisit.graph.deps import Require, RuntimeDep
 from openvisit.graph.odata import collection, parse_options, select_properties
@@ -65,9 +67,6 @@ from openvisit.graph.schemas.versions import BETA, ApiVersion
 from openvisit.runtime import Runtime
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.isotime import format_duration
-
-if TYPE_CHECKING:  # services hand back detached rows; transports only read them
-    from openvisit.store.models import Appointment
 
 BUSINESSES = "/solutions/bookingBusinesses/{business_id}"
 CUSTOMER_TYPE = "#microsoft.graph.bookingCustomerInformation"
@@ -238,12 +237,12 @@ def calendar_window(start: str, end: str) -> Interval:
 # --- the booking service's rows -> Graph JSON ---------------------------------------------
 
 
-def customer_json(customer: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+def customer_json(customer: Mapping[str, Any], version: ApiVersion) -> dict[str, Any]:
     return {"@odata.type": CUSTOMER_TYPE, **nested(CustomerInformation, customer, version)}
 
 
 def _details(
-    details: dict[str, Any], defaults: dict[str, Any], version: ApiVersion
+    details: Mapping[str, Any], defaults: dict[str, Any], version: ApiVersion
 ) -> dict[str, Any]:
     shaped = {}
     for key, default in defaults.items():
@@ -253,7 +252,7 @@ def _details(
     return shaped
 
 
-def appointment_json(appointment: "Appointment", version: ApiVersion) -> dict[str, Any]:
+def appointment_json(appointment: AppointmentView, version: ApiVersion) -> dict[str, Any]:
     start, end = appointment.start_date_time, appointment.end_date_time
     customers = [customer_json(customer, version) for customer in appointment.customers]
     body: dict[str, Any] = {
@@ -297,7 +296,7 @@ def _entity_set(business_id: str, segment: str = "appointments") -> str:
     return f"solutions/bookingBusinesses({quote_key(business_id)})/{segment}"
 
 
-def _entity(request: Request, business_id: str, appointment: "Appointment") -> dict[str, Any]:
+def _entity(request: Request, business_id: str, appointment: AppointmentView) -> dict[str, Any]:
     return {
         "@odata.context": context_url(request, f"{_entity_set(business_id)}/$entity"),
         **appointment_json(appointment, api_version(request)),

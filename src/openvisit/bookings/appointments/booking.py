@@ -26,6 +26,7 @@ from openvisit.bookings.appointments.lookup import ACTIVE, business_and_service,
 from openvisit.bookings.appointments.request import AppointmentRequest
 from openvisit.bookings.appointments.staffing import claim_staff, still_free
 from openvisit.bookings.authority import Authority, own_staff
+from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
@@ -50,17 +51,19 @@ def book(
     authority: Authority,
     idempotency_key: str | None = None,
     fingerprint: str = "",
-) -> Appointment:
+) -> AppointmentView:
     """Book an appointment, or replay the first result of a retried idempotent request."""
     try:
-        return _book(db, clock, business_id, request, authority, idempotency_key, fingerprint)
+        booked = _book(db, clock, business_id, request, authority, idempotency_key, fingerprint)
+        # Every column of the row is set (written, or loaded by a replay): nothing to load.
+        return snapshot(AppointmentView, booked)
     except IntegrityError as error:
         # Either the exclusion constraint caught an overlap no lock prevented, or a
         # concurrent request with the same idempotency key committed first.
         if idempotency_key is not None:
             replayed = replay_committed(db, business_id, idempotency_key, fingerprint)
             if replayed is not None:
-                return replayed
+                return snapshot(AppointmentView, replayed)
         raise outcomes.SlotRefused(
             "The time is already booked for that staff member.", reasons=["conflict"]
         ) from error

@@ -7,9 +7,9 @@ from openvisit.bookings.appointments.checks import check_change_cutoff, override
 from openvisit.bookings.appointments.holds import release
 from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
 from openvisit.bookings.authority import Authority, check_owned
+from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.store.db import Database
-from openvisit.store.models import Appointment
 
 
 def cancel(
@@ -20,7 +20,7 @@ def cancel(
     message: str | None,
     *,
     authority: Authority,
-) -> Appointment:
+) -> AppointmentView:
     """Cancel: the staff time is freed at once, the record stays for history."""
     now = clock.now()
     with db.write() as session:
@@ -43,7 +43,7 @@ def cancel(
                 session,
                 **override_row(authority, appointment.id, appointment.business_id, [cutoff], now),
             )
-        return appointment
+        return snapshot(AppointmentView, appointment)
 
 
 def delete(

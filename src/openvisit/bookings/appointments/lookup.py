@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from openvisit.bookings.authority import check_owned
 from openvisit.bookings.records import business_not_found, require_business
+from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.store import booking_queries
 from openvisit.store.db import Database
@@ -17,12 +18,12 @@ CANCELLED = "cancelled"
 
 def get_appointment(
     db: Database, business_id: str, appointment_id: str, *, own_staff_id: str | None = None
-) -> Appointment:
+) -> AppointmentView:
     """An appointment; with `own_staff_id`, only one of that staff member's."""
     with db.read() as session:
         appointment = load_appointment(session, business_id, appointment_id)
-    check_owned(own_staff_id, appointment)
-    return appointment
+        check_owned(own_staff_id, appointment)
+        return snapshot(AppointmentView, appointment)
 
 
 def load_appointment(session: Session, business_id: str, appointment_id: str) -> Appointment:

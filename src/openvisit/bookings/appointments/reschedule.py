@@ -31,6 +31,7 @@ from openvisit.bookings.appointments.request import AppointmentRequest
 from openvisit.bookings.appointments.staffing import check_seats_left, claim_staff
 from openvisit.bookings.authority import Authority, check_owned, own_staff
 from openvisit.bookings.records import require_business
+from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.errors import Conflict
 from openvisit.scheduling.slots import ServiceSpec
@@ -47,7 +48,7 @@ def reschedule(
     *,
     authority: Authority,
     read_at: datetime | None = None,
-) -> Appointment:
+) -> AppointmentView:
     """Move or re-staff an appointment under the same rules as booking it.
 
     A change that keeps the service, times, buffers and staff (notes, answers, customers)
@@ -61,7 +62,7 @@ def reschedule(
         check_owned(authority.own_staff_id, appointment)
         if read_at is not None and appointment.last_updated_date_time != read_at:
             raise Conflict("The appointment was changed by someone else; read it again.")
-        return _apply(session, appointment, changes, authority, now)
+        return snapshot(AppointmentView, _apply(session, appointment, changes, authority, now))
 
 
 def update(
@@ -72,7 +73,7 @@ def update(
     changes: AppointmentChanges,
     *,
     authority: Authority,
-) -> Appointment:
+) -> AppointmentView:
     """PATCH: lay the sent properties over the appointment and reschedule it to the result.
 
     The merge reads the appointment inside the write transaction that changes it, not in
@@ -85,7 +86,7 @@ def update(
         check_owned(authority.own_staff_id, appointment)
         request = merged(appointment, changes)
         check_active(appointment)
-        return _apply(session, appointment, request, authority, now)
+        return snapshot(AppointmentView, _apply(session, appointment, request, authority, now))
 
 
 @contextmanager
