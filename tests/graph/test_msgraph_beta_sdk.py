@@ -119,6 +119,7 @@ def full_staff_member() -> BookingStaffMember:
         role=BookingStaffRole.Administrator,
         working_hours=week(*WEEKDAYS, hours=(8, 14)),
         membership_status=BookingStaffMembershipStatus.Active,
+        color_index=7,  # beta only
     )
 
 
@@ -147,8 +148,12 @@ def test_beta_business_round_trips_work_hours_in_the_beta_shape(run_beta_sdk):
     run_beta_sdk(scenario)
 
 
-def test_beta_staff_member_round_trips_working_hours(run_beta_sdk):
+STAFF_READ_ONLY = {"id", *sdk_values.TIMESTAMPS}
+
+
+def test_beta_staff_member_round_trips_working_hours_and_color_index(run_beta_sdk):
     written = full_staff_member()
+    assert unset_properties(written, except_for=STAFF_READ_ONLY) == set()
 
     async def scenario(client: GraphServiceClient) -> None:
         created_business = await client.solutions.booking_businesses.post(
@@ -167,8 +172,17 @@ def test_beta_staff_member_round_trips_working_hours(run_beta_sdk):
         assert listing is not None and listing.value
         assert_round_trip(written, listing.value[0])
 
-        change = BookingStaffMember(working_hours=week(DayOfWeek.Friday, hours=(12, 18)))
+        change = BookingStaffMember(
+            working_hours=week(DayOfWeek.Friday, hours=(12, 18)), color_index=2
+        )
         assert await member.patch(change) is None
         assert_round_trip(change, await member.get())
+
+        plain = await business.staff_members.post(
+            BookingStaffMember(
+                display_name="Sam", email_address="sam@example.test", role=BookingStaffRole.Viewer
+            )
+        )
+        assert plain.color_index == 0  # the first colour of the palette, as Bookings starts
 
     run_beta_sdk(scenario)

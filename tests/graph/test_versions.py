@@ -90,3 +90,22 @@ def test_a_slot_ending_before_it_starts_is_refused_in_either_shape(client, auth,
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "badRequest"
     assert "end later than it starts" in refused.json()["error"]["message"]
+
+
+def test_color_index_is_a_beta_property_of_staff(client, auth, runtime):
+    business = make_business(runtime)
+    body = {**staff_body(V1_SLOT), "colorIndex": 3}
+
+    created = client.post(f"{BETA}/{business}/staffMembers", json=body, headers=auth)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["colorIndex"] == 3
+    member = f"{business}/staffMembers/{created.json()['id']}"
+    assert "colorIndex" not in client.get(f"{V1}/{member}", headers=auth).json()
+    assert client.patch(f"{BETA}/{member}", json={"colorIndex": 5}, headers=auth).status_code == 204
+    assert client.get(f"{BETA}/{member}", headers=auth).json()["colorIndex"] == 5
+    for bad in (None, -1, "5", 1.5):
+        refused = client.patch(f"{BETA}/{member}", json={"colorIndex": bad}, headers=auth)
+        assert refused.status_code == 400, bad
+        assert "colorIndex" in refused.json()["error"]["message"]
+    assert client.get(f"{BETA}/{member}", headers=auth).json()["colorIndex"] == 5

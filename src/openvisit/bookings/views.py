@@ -94,6 +94,7 @@ class StaffMemberView(ChildView):
     is_email_notification_enabled: bool
     availability_is_affected_by_personal_calendar: bool
     membership_status: str
+    color_index: int
 
 
 @dataclass(frozen=True, slots=True)

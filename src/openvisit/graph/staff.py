@@ -1,6 +1,6 @@
 """/bookingBusinesses/{id}/staffMembers: bookingStaffMember."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
 from pydantic import Field, field_validator
@@ -13,6 +13,7 @@ from openvisit.graph.children import ChildApi, child_router
 from openvisit.graph.responses import api_version, nested, timestamp
 from openvisit.graph.schemas.complex import WeekHours, WorkHours, check_unique_days
 from openvisit.graph.schemas.types import EmailAddress, GraphModel, Name, TimeZoneName
+from openvisit.graph.schemas.versions import BETA
 
 StaffRole = Literal[
     "guest",
@@ -40,6 +41,11 @@ class BookingStaffMemberBody(GraphModel):
     membership_status: (
         Literal["active", "pendingAcceptance", "rejectedByStaff", "unknownFutureValue"] | None
     ) = None
+    color_index: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
+        default=None,
+        description="beta only (Edm.Int32): the staff member's colour in the Bookings "
+        "palette; answered under /beta, default 0.",
+    )
 
     @field_validator("working_hours")
     @classmethod
@@ -68,6 +74,7 @@ NOT_NULL = frozenset(
         "is_email_notification_enabled",
         "availability_is_affected_by_personal_calendar",
         "membership_status",
+        "color_index",
     }
 )
 
@@ -81,6 +88,8 @@ def staff_json(member: StaffMemberView, request: Request) -> dict[str, Any]:
     role = member.role
     if role in EVOLVED_ROLES and not wants_evolved_enums(request):
         role = "unknownFutureValue"
+    version = api_version(request)
+    beta_only = {"colorIndex": member.color_index} if version == BETA else {}
     return {
         "id": member.id,
         "displayName": member.display_name,
@@ -88,12 +97,13 @@ def staff_json(member: StaffMemberView, request: Request) -> dict[str, Any]:
         "role": role,
         "timeZone": member.time_zone,
         "useBusinessHours": member.use_business_hours,
-        "workingHours": nested(WorkHours, member.working_hours, api_version(request)),
+        "workingHours": nested(WorkHours, member.working_hours, version),
         "isEmailNotificationEnabled": member.is_email_notification_enabled,
         "availabilityIsAffectedByPersonalCalendar": (
             member.availability_is_affected_by_personal_calendar
         ),
         "membershipStatus": member.membership_status,
+        **beta_only,
         "createdDateTime": timestamp(member.created_date_time),
         "lastUpdatedDateTime": timestamp(member.last_updated_date_time),
     }

@@ -121,6 +121,8 @@ class StaffMember(BusinessChild, Base):
         Boolean, default=False
     )
     membership_status: Mapped[str] = mapped_column(String(32), default="active")
+    # beta bookingStaffMember.colorIndex: the staff member's colour in the Bookings palette.
+    color_index: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Customer(BusinessChild, Base):
