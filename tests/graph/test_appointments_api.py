@@ -181,10 +181,11 @@ def test_create_in_the_v1_shape_reads_back_every_property(client, auth, runtime,
             "state": "NY",
             "countryOrRegion": None,
             "postalCode": None,
-            "type": None,
-            "postOfficeBox": None,
         },
-        "coordinates": None,
+        # Graph answers coordinates of nulls, not null, when none were sent.
+        "coordinates": dict.fromkeys(
+            ("accuracy", "altitude", "altitudeAccuracy", "latitude", "longitude")
+        ),
         "locationUri": None,
         "locationType": None,
         "uniqueId": None,
@@ -225,6 +226,10 @@ def test_create_in_the_v1_shape_reads_back_every_property(client, auth, runtime,
             }
         ],
         "customerTimeZone": "America/Chicago",
+        "customerName": "Jordan Miller",
+        "customerEmailAddress": None,
+        "customerPhone": "213-555-0199",
+        "customerNotes": "Knee",
         "maximumAttendeesCount": 1,
         "filledAttendeesCount": 1,
         "serviceNotes": "Bring the X-rays.",
@@ -270,7 +275,8 @@ def test_properties_left_out_take_graph_and_service_defaults(client, auth, runti
     assert appointment["selfServiceAppointmentId"] == appointment["id"]
     assert appointment["isCustomerAllowedToManageBooking"] is True  # the service's default
     assert other["isCustomerAllowedToManageBooking"] is False
-    assert "start" not in appointment and "customerName" not in appointment  # beta only
+    assert not {"start", "end", "customerId", "customerLocation"} & set(appointment)  # beta
+    assert appointment["customerName"] is None  # no customer
 
 
 @pytest.mark.parametrize("root", ["/beta/solutions/bookingBusinesses", "/beta/bookingBusinesses"])
@@ -297,8 +303,9 @@ def test_beta_flat_shape_becomes_one_customer_and_comes_back_flat(client, auth, 
     assert created.status_code == 201, created.text
     beta = created.json()
     assert beta["@odata.context"].startswith("http://testserver/beta/$metadata#")
-    assert beta["start"] == beta["startDateTime"] == utc("2026-11-24T15:00:00.0000000Z")
-    assert beta["end"] == beta["endDateTime"] == utc("2026-11-24T15:30:00.0000000Z")
+    assert beta["start"] == utc("2026-11-24T15:00:00.0000000Z")
+    assert beta["end"] == utc("2026-11-24T15:30:00.0000000Z")
+    assert not {"startDateTime", "endDateTime"} & set(beta)  # v1.0 names
     assert {key: beta[key] for key in FLAT} == {
         "customerId": None,
         "customerName": "Jordan Miller",
@@ -314,7 +321,8 @@ def test_beta_flat_shape_becomes_one_customer_and_comes_back_flat(client, auth, 
     assert v1["customers"][0]["name"] == "Jordan Miller"
     assert v1["customers"][0]["emailAddress"] == "jordanm@example.test"
     assert v1["customers"][0]["notes"] == "Please be on time."
-    assert not {"start", "end", "customerName", "invoiceId"} & set(v1)
+    assert v1["customerName"] == "Jordan Miller"  # in both versions' CSDL
+    assert not {"start", "end", "customerId", "customerLocation", "invoiceId"} & set(v1)
 
 
 def test_beta_customers_win_over_the_flat_fields(client, auth, clinic):
@@ -777,8 +785,8 @@ def test_calendar_view_shape_and_beta_fields(client, auth, clinic):
     ).json()
 
     assert v1["@odata.context"].endswith(f"('{clinic['business']}')/calendarView")
-    assert "customerName" not in v1["value"][0]
-    assert beta["value"][0]["customerName"] == "Jo"
+    assert v1["value"][0]["customerName"] == beta["value"][0]["customerName"] == "Jo"
+    assert "start" not in v1["value"][0] and "startDateTime" not in beta["value"][0]
     assert beta["value"][0]["customerEmailAddress"] == "jo@example.test"
     assert beta["value"][0]["start"] == utc(TUESDAY_10)
 
@@ -909,3 +917,24 @@ def test_msgraph_sdk_books_reads_moves_and_cancels(app, runtime, make_token, cli
     assert moved.start_date_time.date_time == "2026-11-24T17:00:00.0000000Z"
     assert moved.end_date_time.date_time == "2026-11-24T17:45:00.0000000Z"
     assert after.value == []
+
+
+def test_customers_carry_sms_notifications_enabled_under_beta_only(client, auth, clinic):
+    """bookingCustomerInformation.smsNotificationsEnabled is in the beta CSDL only; a
+    customer who was given none reads the appointment's own."""
+    sent = body(
+        clinic,
+        smsNotificationsEnabled=True,
+        customers=[{"name": "Jo", "smsNotificationsEnabled": False}, {"name": "Sam"}],
+    )
+    sent["serviceId"] = clinic["group"]  # seats up to three customers
+
+    created = client.post(clinic["url"], json=sent, headers=auth)
+
+    assert created.status_code == 201, created.text
+    path = f"{clinic['business']}/appointments/{created.json()['id']}"
+    v1 = client.get(f"{BUSINESSES}/{path}", headers=auth).json()
+    beta = client.get(f"/beta/solutions/bookingBusinesses/{path}", headers=auth).json()
+    assert [c["smsNotificationsEnabled"] for c in beta["customers"]] == [False, True]
+    assert not any("smsNotificationsEnabled" in c for c in v1["customers"])
+    assert v1["smsNotificationsEnabled"] is beta["smsNotificationsEnabled"] is True

@@ -109,3 +109,51 @@ def test_color_index_is_a_beta_property_of_staff(client, auth, runtime):
         assert refused.status_code == 400, bad
         assert "colorIndex" in refused.json()["error"]["message"]
     assert client.get(f"{BETA}/{member}", headers=auth).json()["colorIndex"] == 5
+
+
+COORDINATES = dict.fromkeys(("accuracy", "altitude", "altitudeAccuracy", "latitude", "longitude"))
+V1_ADDRESS = {"street": "1 Main St", "city": None, "state": None, "countryOrRegion": None}
+V1_ADDRESS["postalCode"] = None
+
+
+def test_locations_come_back_whole_in_each_versions_shape(client, auth, runtime):
+    """Graph's examples answer a location's address and coordinates as objects of nulls,
+    with physicalAddress's beta members (postOfficeBox, type) only under /beta."""
+    business = make_business(runtime)
+    sent = {
+        "displayName": "Visit",
+        "defaultLocation": {"displayName": "Room 2", "coordinates": None},
+    }
+
+    created = client.post(f"{V1}/{business}/services", json=sent, headers=auth)
+
+    assert created.status_code == 201, created.text
+    service = f"{business}/services/{created.json()['id']}"
+    v1 = client.get(f"{V1}/{service}", headers=auth).json()["defaultLocation"]
+    beta = client.get(f"{BETA}/{service}", headers=auth).json()["defaultLocation"]
+    empty_v1_address = dict.fromkeys(V1_ADDRESS)
+    assert v1["address"] == empty_v1_address
+    assert beta["address"] == {**empty_v1_address, "type": None, "postOfficeBox": None}
+    assert v1["coordinates"] == beta["coordinates"] == COORDINATES
+    assert v1["displayName"] == beta["displayName"] == "Room 2"
+
+
+def test_phones_and_addresses_of_a_customer_take_each_versions_members(client, auth, runtime):
+    business = make_business(runtime)
+    sent = {
+        "displayName": "Jordan Lee",
+        "phones": [{"number": "+1 206 555 0147", "type": "mobile", "language": "en"}],
+        "addresses": [{"street": "1 Main St", "type": "home", "postOfficeBox": "PO 7"}],
+    }
+
+    created = client.post(f"{BETA}/{business}/customers", json=sent, headers=auth)
+
+    assert created.status_code == 201, created.text
+    customer = f"{business}/customers/{created.json()['id']}"
+    v1 = client.get(f"{V1}/{customer}", headers=auth).json()
+    beta = client.get(f"{BETA}/{customer}", headers=auth).json()
+    phone = {"number": "+1 206 555 0147", "type": "mobile"}
+    assert beta["phones"] == [phone]  # beta phone has no language or region
+    assert v1["phones"] == [{**phone, "language": "en", "region": None}]
+    assert v1["addresses"] == [V1_ADDRESS]  # v1.0 physicalAddress has no type or box
+    assert beta["addresses"] == [{**V1_ADDRESS, "type": "home", "postOfficeBox": "PO 7"}]

@@ -15,16 +15,18 @@ the booking rules hold here as everywhere. Decisions where Graph leaves room:
   an end takes that service's length.
 - Lists and calendarView leave cancelled appointments out (see
   `bookings.appointment_queries`); GET by id still returns them.
-- Under /beta an appointment also carries start/end and its first customer's fields
-  (customerId, customerName, ...), and a request may use that flat shape instead of
-  `customers`.
+- Each root answers in its CSDL's shape: v1.0 startDateTime/endDateTime, beta start/end,
+  customerId, customerLocation, onlineMeetingUrl and the invoice fields; both carry the
+  first customer's flat customerName, customerEmailAddress, customerPhone, customerNotes.
+  A request may use either shape under either root (the flat customer fields when
+  `customers` is absent).
 """
 
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -237,8 +239,15 @@ def calendar_window(start: str, end: str) -> Interval:
 # --- the booking service's rows -> Graph JSON ---------------------------------------------
 
 
-def customer_json(customer: Mapping[str, Any], version: ApiVersion) -> dict[str, Any]:
-    return {"@odata.type": CUSTOMER_TYPE, **nested(CustomerInformation, customer, version)}
+def customer_json(
+    customer: Mapping[str, Any], version: ApiVersion, sms_default: bool
+) -> dict[str, Any]:
+    shaped = nested(CustomerInformation, customer, version)
+    # beta only: a customer who was given no smsNotificationsEnabled of their own gets
+    # the appointment's, which says whether SMS go to its customers.
+    if "smsNotificationsEnabled" in shaped and shaped["smsNotificationsEnabled"] is None:
+        shaped["smsNotificationsEnabled"] = sms_default
+    return {"@odata.type": CUSTOMER_TYPE, **shaped}
 
 
 def _details(
@@ -252,40 +261,50 @@ def _details(
     return shaped
 
 
+def _times(start: datetime, end: datetime, version: ApiVersion) -> dict[str, Any]:
+    """beta names the appointment's times start/end; v1.0 startDateTime/endDateTime."""
+    if version == BETA:
+        return {"start": date_time_time_zone(start), "end": date_time_time_zone(end)}
+    return {"startDateTime": date_time_time_zone(start), "endDateTime": date_time_time_zone(end)}
+
+
 def appointment_json(appointment: AppointmentView, version: ApiVersion) -> dict[str, Any]:
     start, end = appointment.start_date_time, appointment.end_date_time
-    customers = [customer_json(customer, version) for customer in appointment.customers]
+    details = _details(appointment.details, DETAIL_DEFAULTS, version)
+    customers = [
+        customer_json(customer, version, details["smsNotificationsEnabled"])
+        for customer in appointment.customers
+    ]
+    first = customers[0] if customers else {}
     body: dict[str, Any] = {
         "id": appointment.id,
         "selfServiceAppointmentId": appointment.id,
         "serviceId": appointment.service_id,
         "serviceName": appointment.display_name,
-        "startDateTime": date_time_time_zone(start),
-        "endDateTime": date_time_time_zone(end),
+        **_times(start, end, version),
         "duration": format_duration(end - start),
         "preBuffer": format_duration(timedelta(seconds=appointment.pre_buffer_seconds)),
         "postBuffer": format_duration(timedelta(seconds=appointment.post_buffer_seconds)),
         "staffMemberIds": list(appointment.staff_member_ids),
         "customers": customers,
         "customerTimeZone": appointment.customer_time_zone,
+        # The first customer, flat: both versions' CSDL keep these older properties.
+        "customerName": first.get("name"),
+        "customerEmailAddress": first.get("emailAddress"),
+        "customerPhone": first.get("phone"),
+        "customerNotes": first.get("notes"),
         "maximumAttendeesCount": appointment.maximum_attendees_count,
         "filledAttendeesCount": appointment.seats,
-        **_details(appointment.details, DETAIL_DEFAULTS, version),
+        **details,
         "createdDateTime": timestamp(appointment.created_date_time),
         "lastUpdatedDateTime": timestamp(appointment.last_updated_date_time),
     }
     if version == BETA:
-        first = customers[0] if customers else {}
         body.update(
             {
-                "start": body["startDateTime"],
-                "end": body["endDateTime"],
                 "customerId": first.get("customerId"),
-                "customerName": first.get("name"),
-                "customerEmailAddress": first.get("emailAddress"),
-                "customerPhone": first.get("phone"),
-                "customerNotes": first.get("notes"),
                 "customerLocation": first.get("location"),
+                "onlineMeetingUrl": details["joinWebUrl"],
                 **_details(appointment.details, BETA_DETAIL_DEFAULTS, version),
             }
         )

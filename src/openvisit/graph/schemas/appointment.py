@@ -35,6 +35,7 @@ from openvisit.graph.schemas.types import (
     WebUrl,
     duration_at_most,
 )
+from openvisit.graph.schemas.versions import Versioned
 from openvisit.graph.services import PriceType
 
 # Exchange keeps calendar items between these years; outside them the arithmetic on
@@ -203,8 +204,10 @@ class QuestionAnswer(GraphModel):
     selected_options: Options | None = None
 
 
-class CustomerInformation(GraphModel):
+class CustomerInformation(Versioned):
     """bookingCustomerInformation: one customer of an appointment."""
+
+    BETA_ONLY = frozenset({"smsNotificationsEnabled"})
 
     customer_id: ItemId | None = None
     name: ShortText | None = None
@@ -214,6 +217,9 @@ class CustomerInformation(GraphModel):
     location: Location | None = None
     time_zone: TimeZoneName | None = None
     custom_question_answers: Annotated[list[QuestionAnswer], Field(max_length=50)] = []
+    sms_notifications_enabled: bool | None = Field(
+        default=None, description="beta only; when not sent, the appointment's own value."
+    )
 
 
 class AppointmentDetails(GraphModel):

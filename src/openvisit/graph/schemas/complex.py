@@ -28,18 +28,23 @@ DayOfWeek = Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "fri
 MIDNIGHT = time(0, 0)
 
 
-class PhysicalAddress(GraphModel):
+class PhysicalAddress(Versioned):
+    # postOfficeBox and type are beta members; Bookings' v1.0 request examples send them
+    # too, so they are read and kept under both roots.
+    BETA_ONLY = frozenset({"type", "postOfficeBox"})
+
     street: ShortText | None = None
     city: ShortText | None = None
     state: ShortText | None = None
     country_or_region: ShortText | None = None
     postal_code: Annotated[str, Field(max_length=40)] | None = None
-    # Bookings examples send these although v1.0 physicalAddress omits them.
     type: Literal["unknown", "home", "business", "other"] | None = None
     post_office_box: ShortText | None = None
 
 
-class Phone(GraphModel):
+class Phone(Versioned):
+    V1_ONLY = frozenset({"language", "region"})
+
     number: PhoneNumber | None = None
     type: (
         Literal[
@@ -172,7 +177,11 @@ class OutlookGeoCoordinates(GraphModel):
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
 
 
-class Location(GraphModel):
+class Location(Versioned):
+    # Graph answers an address and coordinates whose members are null where none were
+    # given (its examples, and what clients index into without a null check).
+    WHOLE = {"address": PhysicalAddress, "coordinates": OutlookGeoCoordinates}
+
     display_name: ShortText | None = None
     location_email_address: EmailAddress | None = None
     address: PhysicalAddress | None = None
