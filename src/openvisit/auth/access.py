@@ -40,12 +40,14 @@ class Operation:
     `grants` maps a role to "all" or to "own" (only the caller's own appointments or
     staff record); a role missing from it may not do the operation. `in_business` is
     False for calls outside any business (listing or creating businesses, currencies,
-    /me), where a member's role cannot apply.
+    /me), where a member's role cannot apply. `scope` None means any valid token will
+    do: a JSON batch (graph/batch.py) checks nothing itself, each request inside it is
+    checked as its own operation.
     """
 
     name: str
     label: str
-    scope: str
+    scope: str | None
     grants: dict[str, Grant]
     in_business: bool = True
 
@@ -141,6 +143,13 @@ CURRENCY_READ = Operation(
     "currency.read", "list, get currencies", scopes.BOOKINGS_READ, _EVERYONE, False
 )
 ME_READ = Operation("me.read", "get /me", scopes.USER_READ, _EVERYONE, in_business=False)
+BATCH_SEND = Operation(
+    "batch.send",
+    "send a JSON batch (each request in it is checked as its own operation)",
+    None,
+    _EVERYONE,
+    in_business=False,
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     BUSINESS_LIST,
@@ -163,6 +172,7 @@ OPERATIONS: tuple[Operation, ...] = (
     AVAILABILITY_READ,
     CURRENCY_READ,
     ME_READ,
+    BATCH_SEND,
 )
 # Those who may ask a booking to ignore working hours and scheduling policy.
 OVERRIDE_ROLES = frozenset({"administrator", "scheduler"})
@@ -250,7 +260,7 @@ def authorize(
     membership: tuple[str, str] | None,
 ) -> Caller:
     """The caller if `operation` is allowed, else Forbidden (403) or NotFound (404)."""
-    if not scopes.grants(principal.scopes, operation.scope):
+    if operation.scope is not None and not scopes.grants(principal.scopes, operation.scope):
         raise Forbidden(
             f"The token lacks the scope this operation needs: {operation.scope} (or a higher one)."
         )
@@ -293,5 +303,6 @@ def matrix_markdown() -> str:
     for operation in OPERATIONS:
         grants = [operation.grants.get(role) for role in ROLES]
         cells = ["no" if grant is None else marks[grant] for grant in grants]
-        lines.append(f"| {operation.label} | `{operation.scope}` | " + " | ".join(cells) + " |")
+        scope = "any" if operation.scope is None else f"`{operation.scope}`"
+        lines.append(f"| {operation.label} | {scope} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from openvisit.graph import (
     appointments,
     availability,
+    batch,
     businesses,
     currencies,
     customers,
@@ -33,6 +34,7 @@ RESOURCE_ROUTERS: tuple[APIRouter, ...] = tuple(
         questions,
         currencies,
         me,
+        batch,
     )
 )
 

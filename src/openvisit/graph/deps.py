@@ -72,7 +72,7 @@ class Require:
         membership = None
         if (
             business_id is not None
-            and grants(principal.scopes, operation.scope)
+            and (operation.scope is None or grants(principal.scopes, operation.scope))
             and needs_membership(operation, principal)
         ):
             membership = await run_in_threadpool(

@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
+from openvisit.auth.access import Operation as AccessOperation
 from openvisit.auth.scopes import IMPLIED_BY
 from openvisit.graph.deps import Require
 from openvisit.graph.errors import HTTP_CODES
@@ -80,6 +81,7 @@ OPERATIONS: dict[str, Operation] = {
     "list_booking_currencies": Operation("bookingCurrency_List", (TOP, SKIP, COUNT, SELECT)),
     "get_booking_currency": Operation("bookingCurrency_Get", GET),
     "get_me": Operation("user_Get"),
+    "send_batch": Operation("batch_Send"),
 }
 
 _OPTION_TEXT = {
@@ -200,8 +202,8 @@ def _document(operation: dict[str, Any], route: RouteLike) -> None:
     responses = operation.setdefault("responses", {})
     # Validation failures answer 400 in Graph's envelope (graph/errors.py), never 422.
     responses.pop("422", None)
-    scope = least_scope(route.dependant)
-    if scope is None:
+    required = required_operation(route.dependant)
+    if required is None:
         return  # health checks: no token, no Graph operation
     for status in _error_statuses(route):
         responses.setdefault(
@@ -219,9 +221,13 @@ def _document(operation: dict[str, Any], route: RouteLike) -> None:
         parameters.extend(
             {"$ref": f"#/components/parameters/odata_{option}"} for option in known.options
         )
-    operation["security"] = [{BEARER: [scope]}]
-    higher = ", ".join(f"`{name}`" for name in sorted(IMPLIED_BY.get(scope, ())))
-    note = f"Least scope: `{scope}`" + (f"; also granted by {higher}." if higher else ".")
+    scope = required.scope
+    operation["security"] = [{BEARER: [] if scope is None else [scope]}]
+    if scope is None:
+        note = "Any valid token; each request inside is checked as if sent on its own."
+    else:
+        higher = ", ".join(f"`{name}`" for name in sorted(IMPLIED_BY.get(scope, ())))
+        note = f"Least scope: `{scope}`" + (f"; also granted by {higher}." if higher else ".")
     operation["description"] = f"{operation.get('description', '')}\n\n{note}".strip()
 
 
@@ -232,12 +238,12 @@ def _error_statuses(route: RouteLike) -> Iterator[int]:
         yield status
 
 
-def least_scope(dependant: Dependant) -> str | None:
-    """The scope a route's `Require` dependency checks, wherever it sits in the tree."""
+def required_operation(dependant: Dependant) -> AccessOperation | None:
+    """The operation a route's `Require` dependency checks, wherever it sits in the tree."""
     for dependency in dependant.dependencies:
         if isinstance(dependency.call, Require):
-            return dependency.call.operation.scope
-        found = least_scope(dependency)
+            return dependency.call.operation
+        found = required_operation(dependency)
         if found is not None:
             return found
     return None

@@ -34,6 +34,7 @@ ACTIONS = (
     "getStaffAvailability",
     "availableSlots",
     "openvisit.slotCounts",
+    "$batch",
 )
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
 _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")
