@@ -25,7 +25,11 @@ from openvisit.files import ensure_private_dir
 from openvisit.graph.admission import AdmissionLimiter, AdmissionMiddleware
 from openvisit.graph.api import graph_router
 from openvisit.graph.cors import install_cors
-from openvisit.graph.errors import error_response, install_error_handlers
+from openvisit.graph.errors import (
+    domain_error_response,
+    error_response,
+    install_error_handlers,
+)
 from openvisit.graph.limits import BodySizeLimitMiddleware
 from openvisit.graph.observe import RequestContextMiddleware
 from openvisit.graph.openapi import install_openapi, operation_id
@@ -162,10 +166,9 @@ def _add_health(app: FastAPI) -> None:
                 check()
             except Exception as error:  # any client error means "not ready"
                 logger.warning("readiness check %s failed: %s", name, error)
-                message = f"The {name} is not reachable."
-                if isinstance(error, DomainError):  # e.g. "storage is full"
-                    message = error.message
-                return error_response(request, 503, "serviceNotAvailable", message)
+                if isinstance(error, DomainError):  # e.g. "storage is full" (503)
+                    return domain_error_response(request, error)
+                return error_response(request, "notReady", component=name)
         return JSONResponse({"status": "ok", **dict.fromkeys(checks, "reachable")})
 
 

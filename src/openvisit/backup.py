@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import Connection, MetaData, inspect, make_url, select, text
 from sqlalchemy.exc import OperationalError
 
-from openvisit.errors import DomainError
+from openvisit.startup import StartupError
 from openvisit.store.db import Database, prepare_sqlite_file
 from openvisit.store.migrate import upgrade
 
@@ -30,8 +30,11 @@ SQLITE_TIMEOUT_SECONDS = 15.0
 CLIENT_HINT = "install PostgreSQL's client tools (Debian: apt-get install postgresql-client)"
 
 
-class BackupError(DomainError):
-    code = "backupFailed"
+class BackupError(StartupError):
+    """A backup or restore a person can fix (a file, a tool); the command prints the text.
+
+    Not a DomainError: no request is ever answered with one, so it has no API reason.
+    """
 
 
 def backup(database_url: str, target: Path) -> None:

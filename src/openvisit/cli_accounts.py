@@ -104,9 +104,9 @@ def _read_password(stdin: TextIO) -> str:
         line = stdin.readline()
         password = line[:-1] if line.endswith("\n") else line
         if not password:
-            raise InvalidInput("no password on standard input", target="password")
+            raise InvalidInput("passwordMissing", target="password")
         return password
     password = getpass.getpass("New password: ")
     if getpass.getpass("Repeat it: ") != password:
-        raise InvalidInput("the two passwords differ", target="password")
+        raise InvalidInput("passwordsDiffer", target="password")
     return password

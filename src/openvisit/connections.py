@@ -38,12 +38,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from openvisit.graph.errors import envelope
 from openvisit.ratelog import RateLimitedLog
+from openvisit.reasons import REASONS, message
 
 logger = logging.getLogger("uvicorn.error")
 
 # File descriptors kept free of connections: database files, logs, the listening socket.
 FD_RESERVE = 64
 RETRY_AFTER_SECONDS = 1
+TOO_MANY = "tooManyConnections"
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,10 @@ def _refusal() -> bytes:
     # Answered by the protocol, before the app: no request id was given, so make one.
     body = json.dumps(
         envelope(
-            "serviceNotAvailable",
-            "The server has too many connections; retry shortly.",
+            REASONS[TOO_MANY].code,
+            message(TOO_MANY),
             request_id=str(uuid.uuid4()),
-            reason="tooManyConnections",
+            reason=TOO_MANY,
         )
     ).encode()
     head = (

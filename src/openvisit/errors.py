@@ -1,19 +1,32 @@
 """Domain errors every layer understands; transports map them to their wire format.
 
-Each carries a Graph error `code` and the HTTP status Graph uses for it, so the REST API
-needs one handler and the web pages can show the same message.
+An error is raised by its reason (`openvisit.reasons`), which fixes its HTTP status, its
+Graph `code` and its message, so the REST API needs one handler, the web pages can show
+the same message, and clients read the reason from `innerError.code`. The classes only
+group reasons for `except`; raising a reason under a class of another status is a bug
+caught at once.
 """
 
 from __future__ import annotations
+
+from openvisit.reasons import REASONS
 
 
 class DomainError(Exception):
     code = "generalException"
     status = 500
 
-    def __init__(self, message: str, *, target: str | None = None) -> None:
+    def __init__(self, reason: str, /, *, target: str | None = None, **params: object) -> None:
+        entry = REASONS[reason]
+        expected = _CLASS_BY_STATUS.get(entry.status, DomainError)
+        if not isinstance(self, expected):
+            raise TypeError(f"{reason} answers {entry.status}: raise it as {expected.__name__}")
+        message = entry.template.format(**params)
         super().__init__(message)
+        self.reason = reason
         self.message = message
+        self.status = entry.status
+        self.code = entry.code
         self.target = target
 
 
@@ -46,9 +59,15 @@ class RetryLater(DomainError):
     """Refused for now; the client may try again after `retry_after_seconds`."""
 
     def __init__(
-        self, message: str, *, retry_after_seconds: int, target: str | None = None
+        self,
+        reason: str,
+        /,
+        *,
+        retry_after_seconds: int,
+        target: str | None = None,
+        **params: object,
     ) -> None:
-        super().__init__(message, target=target)
+        super().__init__(reason, target=target, **params)
         self.retry_after_seconds = max(1, retry_after_seconds)
 
 
@@ -60,3 +79,8 @@ class TooManyRequests(RetryLater):
 class ServiceBusy(RetryLater):
     code = "serviceNotAvailable"
     status = 503
+
+
+_CLASS_BY_STATUS: dict[int, type[DomainError]] = {
+    error.status: error for error in (InvalidInput, NotFound, Conflict, Unauthenticated, Forbidden)
+} | {429: TooManyRequests, 503: ServiceBusy}

@@ -32,16 +32,10 @@ def install(app: FastAPI, access: MetricsAccess) -> None:
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
         if not access.allows_address(request.client.host if request.client else None):
-            return error_response(
-                request, 403, "accessDenied", "This address may not read the metrics."
-            )
+            return error_response(request, "metricsAddressDenied")
         if not access.allows_token(request.headers.get("authorization")):
             return error_response(
-                request,
-                401,
-                "InvalidAuthenticationToken",
-                "Send the metrics token as 'Authorization: Bearer <OPENVISIT_METRICS_TOKEN>'.",
-                headers={"WWW-Authenticate": "Bearer"},
+                request, "metricsTokenMissing", headers={"WWW-Authenticate": "Bearer"}
             )
         body, content_type = telemetry.exposition()
         return Response(body, media_type=content_type)

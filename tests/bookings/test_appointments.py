@@ -93,8 +93,14 @@ def test_when_nobody_is_free_the_conflict_says_why(runtime, clinic):
     book_at(runtime, clinic, staff=("ann",))
     book_at(runtime, clinic, staff=("bob",))
 
-    with pytest.raises(Conflict, match="No staff member is free"):
+    with pytest.raises(Conflict) as refused:
         book_at(runtime, clinic, staff=())
+
+    assert refused.value.reason == "slotTaken"  # both refused for the same rule
+    assert refused.value.message == (
+        "The appointment cannot be booked: no staff member is free (Dr. Ann: the time is "
+        "already booked; Dr. Bob: the time is already booked)."
+    )
 
 
 def test_required_questions_must_be_answered(runtime, clinic):

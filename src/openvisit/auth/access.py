@@ -261,24 +261,22 @@ def authorize(
 ) -> Caller:
     """The caller if `operation` is allowed, else Forbidden (403) or NotFound (404)."""
     if operation.scope is not None and not scopes.grants(principal.scopes, operation.scope):
-        raise Forbidden(
-            f"The token lacks the scope this operation needs: {operation.scope} (or a higher one)."
-        )
+        raise Forbidden("scopeMissing", scope=operation.scope)
     if principal.user_id is None:
         return Caller(principal)
     if principal.user_role == SERVER_ADMINISTRATOR:
         return Caller(principal, role=SERVER_ADMINISTRATOR, server_administrator=True)
     if not operation.in_business or business_id is None:
         if not operation.grants:
-            raise Forbidden(f"Only a server administrator may {operation.label}.")
+            raise Forbidden("administratorOnly", operation=operation.label)
         return Caller(principal)
     if membership is None:
         # Not a member: the business must look as absent as one that does not exist.
-        raise NotFound(f"The booking business '{business_id}' does not exist.")
+        raise NotFound("businessNotFound", business=business_id)
     staff_id, role = membership
     grant = operation.grants.get(role)
     if grant is None:
-        raise Forbidden(f"The role {role} in this business may not {operation.label}.")
+        raise Forbidden("roleNotAllowed", role=role, operation=operation.label)
     return Caller(principal, role=role, staff_member_id=staff_id, grant=grant)
 
 
@@ -288,10 +286,10 @@ def check_own_staff_change(caller: Caller, record_id: str, fields: set[str]) -> 
     if caller.grant != OWN:
         return
     if own != record_id:
-        raise Forbidden(f"The role {caller.role} may change only their own staff member.")
+        raise Forbidden("ownStaffOnly", role=caller.role)
     extra = sorted(fields - OWN_STAFF_FIELDS)
     if extra:
-        raise Forbidden(f"The role {caller.role} may change only their own schedule, not {extra}.")
+        raise Forbidden("ownScheduleOnly", role=caller.role, fields=extra)
 
 
 def matrix_markdown() -> str:

@@ -65,8 +65,10 @@ def list_users(db: Database) -> list[UserListing]:
 def check_password(password: str) -> None:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            "invalidPassword",
             target="password",
+            shortest=MIN_PASSWORD_LENGTH,
+            longest=MAX_PASSWORD_LENGTH,
         )
 
 
@@ -128,5 +130,5 @@ def _user_by_email(session: Session, email: str) -> StaffUser:
     address = normalize_email(email)
     user = session.scalar(select(StaffUser).where(StaffUser.email == address))
     if user is None:
-        raise NotFound(f"no staff user with e-mail {address}")
+        raise NotFound("userNotFound", email=address)
     return user

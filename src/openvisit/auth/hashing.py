@@ -88,10 +88,7 @@ class PasswordHashing:
 
 
 def _busy() -> HashingBusy:
-    return HashingBusy(
-        "The server is busy checking other sign-ins; try again in a moment.",
-        retry_after_seconds=BUSY_RETRY_AFTER_SECONDS,
-    )
+    return HashingBusy("signInBusy", retry_after_seconds=BUSY_RETRY_AFTER_SECONDS)
 
 
 def _lower_priority() -> None:

@@ -219,7 +219,7 @@ def revoke_session(db: Database, clock: Clock, session_id: str, *, actor: str = 
     with db.write() as session:
         row = session.get(StaffSignInSession, session_id)
         if row is None:
-            raise NotFound(f"no session {session_id}")
+            raise NotFound("sessionNotFound", session=session_id)
         if row.revoked_date_time is None:
             row.revoked_date_time = now
             audit.record(

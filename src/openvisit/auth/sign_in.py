@@ -54,9 +54,10 @@ class SignInThrottled(TooManyRequests):
     def __init__(self, until: datetime, now: datetime) -> None:
         seconds = throttle.retry_after_seconds(until, now)
         super().__init__(
-            "Too many failed sign-ins. Try again after "
-            f"{until:%H:%M:%S} UTC (in {_duration(seconds)}).",
+            "signInThrottled",
             retry_after_seconds=seconds,
+            until=f"{until:%H:%M:%S}",
+            wait=_duration(seconds),
         )
         self.until = until
 
@@ -113,7 +114,7 @@ async def sign_in(context: SignInContext, request: SignInRequest) -> SignedInRes
     user = candidate.user
     if not matched or user is None:
         await anyio.to_thread.run_sync(_record_failure, context, keys, request, user)
-        raise WrongCredentials("E-mail or password is wrong.")
+        raise WrongCredentials("wrongCredentials")
     fresh_hash = None
     if needs_rehash(candidate.password_hash):  # hashing parameters got stronger since
         fresh_hash = await context.hashing.run(hash_password, request.password)

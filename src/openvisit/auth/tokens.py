@@ -118,9 +118,9 @@ def create_token(
     try:
         scope_set = parse_scopes(scopes)
     except ValueError as error:
-        raise InvalidInput(str(error), target="scopes") from error
+        raise InvalidInput("invalidScopes", target="scopes", detail=error) from error
     if not name.strip():
-        raise InvalidInput("a token needs a name", target="name")
+        raise InvalidInput("tokenNameRequired", target="name")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     with db.write() as session:
@@ -129,7 +129,7 @@ def create_token(
             address = normalize_email(user_email)
             user = session.scalar(select(StaffUser).where(StaffUser.email == address))
             if user is None:
-                raise NotFound(f"no staff user with e-mail {user_email}")
+                raise NotFound("userNotFound", email=user_email)
             user_id = user.id
         row = ApiToken(
             id=str(uuid.uuid4()),
@@ -167,10 +167,10 @@ def authenticate_token(db: Database, clock: Clock, secret: str) -> Principal:
         ).first()
         row, user = found if found is not None else (None, None)
         if row is None or row.revoked_date_time is not None:
-            raise Unauthenticated("Access token is invalid, expired or revoked.")
+            raise Unauthenticated("tokenInvalid")
         if row.user_id is not None and (user is None or not user.is_active):
             # A token acts with its user's rights; a deactivated user has none left.
-            raise Unauthenticated("Access token is invalid: its user is deactivated.")
+            raise Unauthenticated("tokenUserDeactivated")
         principal = Principal(
             token_id=row.id,
             token_name=row.name,
@@ -197,7 +197,7 @@ def me_user_id(db: Database, principal: Principal) -> str:
         return get_user(db, principal.user_id).id
     admin = first_administrator(db)
     if admin is None:
-        raise NotFound("This token acts for no user and the server has no administrator.")
+        raise NotFound("noUserForToken")
     return admin.id
 
 
@@ -216,7 +216,7 @@ def revoke_token(db: Database, clock: Clock, token_id: str, *, actor: str = "cli
     with db.write() as session:
         row = session.get(ApiToken, token_id)
         if row is None:
-            raise NotFound(f"no token {token_id}")
+            raise NotFound("tokenNotFound", token=token_id)
         if row.revoked_date_time is None:
             row.revoked_date_time = now
             _forget(db, token_id)

@@ -44,7 +44,7 @@ def normalize_email(email: str) -> str:
     try:
         return normalized_email(email.strip()).lower()
     except InvalidEmail as error:
-        raise InvalidInput(str(error), target="email") from error
+        raise InvalidInput("invalidEmail", target="email", detail=error) from error
 
 
 def create_user(
@@ -59,17 +59,19 @@ def create_user(
 ) -> UserView:
     """Create a staff user; the password (if any) is stored only as an argon2 hash."""
     if role not in STAFF_ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(STAFF_ROLES)}", target="role")
+        raise InvalidInput("invalidRole", target="role", roles=", ".join(STAFF_ROLES))
     if password is not None and not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
+            "invalidPassword",
             target="password",
+            shortest=MIN_PASSWORD_LENGTH,
+            longest=MAX_PASSWORD_LENGTH,
         )
     address = normalize_email(email)
     now = clock.now()
     with db.write() as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.email == address)):
-            raise Conflict(f"a staff user with e-mail {address} already exists")
+            raise Conflict("userExists", email=address)
         user = StaffUser(
             id=str(uuid.uuid4()),
             email=address,
@@ -118,7 +120,7 @@ def get_user(db: Database, user_id: str) -> UserView:
     with db.read() as session:
         user = session.get(StaffUser, user_id)
         if user is None or not user.is_active:
-            raise NotFound(f"no active staff user {user_id}")
+            raise NotFound("activeUserNotFound", user=user_id)
         return _view(user)
 
 
@@ -127,7 +129,7 @@ def find_user_by_email(db: Database, email: str) -> UserView:
     with db.read() as session:
         user = session.scalar(select(StaffUser).where(StaffUser.email == address))
         if user is None:
-            raise NotFound(f"no staff user with e-mail {address}")
+            raise NotFound("userNotFound", email=address)
         return _view(user)
 
 

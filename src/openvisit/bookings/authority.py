@@ -44,10 +44,7 @@ def grant(
     e.g. a Prefer header), or None when it did not ask.
     """
     if override is not None and not may_override:
-        raise Forbidden(
-            "Only an administrator or scheduler (or an application token with "
-            f"Bookings.Manage.All) may use '{override}'."
-        )
+        raise Forbidden("overrideNotAllowed", override=override)
     return Authority(actor=actor, override_hours=override is not None, own_staff_id=own_staff_id)
 
 
@@ -57,7 +54,7 @@ def own_staff(authority: Authority, staff_ids: Sequence[str]) -> tuple[str, ...]
     if own is None:
         return tuple(staff_ids)
     if any(staff_id != own for staff_id in staff_ids):
-        raise Forbidden("This role books and moves appointments on its own calendar only.")
+        raise Forbidden("ownCalendarOnly")
     return (own,)
 
 
@@ -65,5 +62,8 @@ def check_owned(own_staff_id: str | None, appointment: Appointment | Appointment
     """Someone else's appointment is, to a caller limited to their own, not there at all."""
     if own_staff_id is not None and own_staff_id not in appointment.staff_member_ids:
         raise NotFound(
-            f"The appointment '{appointment.id}' does not exist in '{appointment.business_id}'."
+            "recordNotFound",
+            kind="appointment",
+            record=appointment.id,
+            business=appointment.business_id,
         )

@@ -137,7 +137,9 @@ def list_slots(
             _check_window(window)
         service = session.get(Service, service_id)
         if service is None or service.business_id != business.id:
-            raise NotFound(f"The service '{service_id}' does not exist in '{business_id}'.")
+            raise NotFound(
+                "recordNotFound", kind="service", record=service_id, business=business_id
+            )
         members = _members(session, business.id, service.staff_member_ids, staff_id)
         spec = service_spec(service)
         # Slots may run past the window's end (whole working periods count), so bookings
@@ -180,7 +182,7 @@ def staff_availability(
 
 def _check_window(window: Interval) -> None:
     if window.duration > MAX_WINDOW:
-        raise InvalidInput(f"The time range may span at most {MAX_WINDOW.days} days.")
+        raise InvalidInput("rangeTooLong", name="end", what="the time range", days=MAX_WINDOW.days)
 
 
 def _members(
@@ -199,7 +201,7 @@ def _members(
     found = {member.id: member for member in session.scalars(query)}
     missing = [staff_id for staff_id in ids if staff_id not in found]
     if missing and (require_all or only):
-        raise NotFound(f"The staff member '{missing[0]}' does not exist in this business.")
+        raise NotFound("staffNotFound", staff=missing[0])
     if ids:
         return [found[staff_id] for staff_id in ids if staff_id in found]
     return sorted(found.values(), key=lambda member: (member.created_date_time, member.id))

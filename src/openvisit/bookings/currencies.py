@@ -30,7 +30,7 @@ def get_currency(code: str) -> Currency:
     for currency in all_currencies():
         if currency.id == code.upper():
             return currency
-    raise NotFound(f"The currency '{code}' does not exist.")
+    raise NotFound("currencyNotFound", currency=code)
 
 
 def is_currency(code: str) -> bool:

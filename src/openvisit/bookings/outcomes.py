@@ -19,19 +19,35 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class SlotRefused(Conflict):
-    """The time asked for cannot be booked; `reason` is the code the metrics count."""
+# The metrics' label for each refusal (stable for dashboards) -> the API's reason.
+_API_REASONS = {
+    "lead_time": "leadTimeNotMet",
+    "advance_limit": "beyondMaximumAdvance",
+    "outside_hours": "outsideWorkingHours",
+    "conflict": "slotTaken",
+    "seats": "notEnoughSeats",
+    "no_staff_free": "staffUnavailable",
+}
 
-    def __init__(self, message: str, *, reasons: Collection[str]) -> None:
-        super().__init__(message)
-        distinct = set(reasons)
+
+class SlotRefused(Conflict):
+    """The time asked for cannot be booked; `label` is the code the metrics count.
+
+    `labels` are scheduling's codes (scheduling/booking.py REFUSAL_CODES), one per staff
+    member refused; `detail` says who and why, in scheduling's words.
+    """
+
+    def __init__(self, labels: Collection[str], *, detail: str) -> None:
+        distinct = set(labels)
         # Several staff refused for different reasons: no one reason explains it.
-        self.reason = distinct.pop() if len(distinct) == 1 else "no_staff_free"
+        label = distinct.pop() if len(distinct) == 1 else "no_staff_free"
+        super().__init__(_API_REASONS.get(label, "staffUnavailable"), detail=detail)
+        self.label = label
 
 
 def refusal_reason(error: DomainError) -> str:
     if isinstance(error, SlotRefused):
-        return error.reason
+        return error.label
     if isinstance(error, InvalidInput):
         return "invalid_request"
     if isinstance(error, NotFound):

@@ -18,11 +18,7 @@ def _check_question(
     kind = changes.get("answer_input_type", current.answer_input_type if current else "text")
     options = changes.get("answer_options", current.answer_options if current else [])
     if kind == "radioButton" and not options:
-        raise InvalidInput(
-            "Invalid value for 'answerOptions': a radioButton question needs at least one "
-            "answer option.",
-            target="answerOptions",
-        )
+        raise InvalidInput("answerOptionsRequired", target="answerOptions")
 
 
 CUSTOM_QUESTIONS = ResourceKind(

@@ -62,7 +62,7 @@ def require_business(session: Session, business_id: str) -> Business:
 
 
 def business_not_found(business_id: str) -> NotFound:
-    return NotFound(f"The booking business '{business_id}' does not exist.")
+    return NotFound("businessNotFound", business=business_id)
 
 
 def snapshots(view: type[V], page: Page[Any]) -> Page[V]:
@@ -74,7 +74,7 @@ def load(session: Session, kind: ResourceKind[R, Any], business_id: str, record_
     business = require_business(session, business_id)
     record = None if "\x00" in record_id else session.get(kind.model, record_id)
     if record is None or record.business_id != business.id:
-        raise NotFound(f"The {kind.label} '{record_id}' does not exist in '{business_id}'.")
+        raise NotFound("recordNotFound", kind=kind.label, record=record_id, business=business_id)
     return record
 
 

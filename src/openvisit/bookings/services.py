@@ -25,10 +25,7 @@ def _check_service(
         )
         missing = [staff_id for staff_id in staff_ids if staff_id not in found]
         if missing:
-            raise InvalidInput(
-                f"staffMemberIds: no staff member {missing[0]!r} in this business",
-                target="staffMemberIds",
-            )
+            raise InvalidInput("unknownStaff", target="staffMemberIds", staff=missing[0])
     question_ids = [item["questionId"] for item in changes.get("custom_questions") or []]
     if question_ids:
         found = set(
@@ -40,10 +37,7 @@ def _check_service(
         )
         missing = [question_id for question_id in question_ids if question_id not in found]
         if missing:
-            raise InvalidInput(
-                f"customQuestions: no custom question {missing[0]!r} in this business",
-                target="customQuestions",
-            )
+            raise InvalidInput("unknownQuestion", target="customQuestions", question=missing[0])
 
 
 def forget_staff_member(session: Session, business_id: str, staff_id: str) -> None:

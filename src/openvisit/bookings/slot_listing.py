@@ -144,7 +144,7 @@ def _business_and_service(
     business = require_business(session, business_id)
     service = session.get(Service, service_id)
     if service is None or service.business_id != business.id:
-        raise NotFound(f"The service '{service_id}' does not exist in '{business_id}'.")
+        raise NotFound("recordNotFound", kind="service", record=service_id, business=business_id)
     return business, service
 
 
@@ -159,7 +159,7 @@ def _members(
         rows = session.execute(_STAFF, {"business_id": business_id})
     found = {member.id: member for member in rows}
     if only and only not in found:
-        raise NotFound(f"The staff member '{only}' does not exist in this business.")
+        raise NotFound("staffNotFound", staff=only)
     if wanted:
         return [found[staff_id] for staff_id in wanted if staff_id in found]
     return sorted(found.values(), key=lambda member: (member.created_date_time, member.id))

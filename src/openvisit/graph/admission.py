@@ -117,11 +117,9 @@ class AdmissionMiddleware:
             self.refused_log.event()
             response = error_response(
                 Request(scope),
-                503,
-                "serviceNotAvailable",
-                "Too many booking requests are in progress; retry after "
-                f"{RETRY_AFTER_SECONDS} second.",
+                "bookingQueueFull",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                seconds=RETRY_AFTER_SECONDS,
             )
             await response(scope, receive, send)
             return

@@ -108,10 +108,12 @@ Writer = Annotated[Caller, Depends(Require(access.APPOINTMENT_WRITE))]
 OVERRIDE_PREFERENCE = "openvisit.override-booking-rules"
 
 
-async def _appointment_key(appointment_id: str) -> str:
+async def _appointment_key(business_id: str, appointment_id: str) -> str:
     # U+0000 names nothing, and PostgreSQL refuses to even look it up.
     if "\x00" in appointment_id:
-        raise NotFound(f"The appointment '{appointment_id}' does not exist.")
+        raise NotFound(
+            "recordNotFound", kind="appointment", record=appointment_id, business=business_id
+        )
     return appointment_id
 
 
@@ -154,8 +156,10 @@ def idempotency_key(request: Request) -> str | None:
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH:
             raise InvalidInput(
-                f"The {IDEMPOTENCY_HEADER} header must hold 1 to {MAX_KEY_LENGTH} characters.",
+                "invalidIdempotencyKey",
                 target=IDEMPOTENCY_HEADER,
+                header=IDEMPOTENCY_HEADER,
+                limit=MAX_KEY_LENGTH,
             )
         return key
     # A correlation id is no promise: one too long to store is simply not used as a key.
@@ -176,7 +180,7 @@ def _refuse_nulls(body: BookingAppointmentBody) -> None:
     for name in sorted(NOT_NULL & body.model_fields_set):
         if getattr(body, name) is None:
             alias = BookingAppointmentBody.model_fields[name].alias or name
-            raise InvalidInput(f"The property '{alias}' cannot be null.", target=alias)
+            raise InvalidInput("propertyNotNull", target=alias, property=alias)
 
 
 def _sent_details(body: BookingAppointmentBody) -> tuple[dict[str, Any], set[str]]:
@@ -227,11 +231,10 @@ def calendar_window(start: str, end: str) -> Interval:
     first = parse_date_time_offset(start, "start")
     last = parse_date_time_offset(end, "end")
     if last <= first:
-        raise InvalidInput("Invalid value for 'end': it must be after start.", target="end")
+        raise InvalidInput("endBeforeStart", target="end", name="end", start="start")
     if last - first > MAX_VIEW_SPAN:
         raise InvalidInput(
-            f"Invalid value for 'end': a calendarView spans at most {MAX_VIEW_SPAN.days} days.",
-            target="end",
+            "rangeTooLong", target="end", name="end", what="a calendarView", days=MAX_VIEW_SPAN.days
         )
     return Interval(first, last)
 

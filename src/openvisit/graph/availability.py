@@ -116,13 +116,13 @@ class SlotWindow:
             zone = resolve_zone(zone_name)
         except UnknownTimeZone as error:
             raise InvalidInput(
-                f"Invalid value for 'timeZone': {error}", target="timeZone"
+                "invalidTimeZone", target="timeZone", name="timeZone", detail=error
             ) from error
         self._chosen.append((zone_name, zone))
         first = _bound(self.start, "start", zone, end=False)
         last = _bound(self.end, "end", zone, end=True)
         if last <= first:
-            raise InvalidInput("Invalid value for 'end': it must be after start.", target="end")
+            raise InvalidInput("endBeforeStart", target="end", name="end", start="start")
         return Interval(first, last)
 
 
@@ -229,8 +229,7 @@ def _bound(text: str, name: str, zone: tzinfo, *, end: bool) -> datetime:
         return parse_date_time_offset(text, name)
     if not FIRST_YEAR <= day.year <= LAST_YEAR:  # as for date-times; day + 1 may overflow
         raise InvalidInput(
-            f"Invalid value for '{name}': must lie between the years {FIRST_YEAR} and {LAST_YEAR}.",
-            target=name,
+            "dateOutOfRange", target=name, name=name, first=FIRST_YEAR, last=LAST_YEAR
         )
     if end:
         day += timedelta(days=1)

@@ -36,7 +36,7 @@ def body_changes(
     for name, value in values.items():
         alias = type(body).model_fields[name].alias or name
         if value is None and name in not_null:
-            raise InvalidInput(f"The property '{alias}' cannot be null.", target=alias)
+            raise InvalidInput("propertyNotNull", target=alias, property=alias)
         column = (columns or {}).get(name, name)
         if value is not None and converters and name in converters:
             changes[column] = converters[name](value)
@@ -51,4 +51,4 @@ def require(body: BaseModel, *names: str) -> None:
     for name in names:
         if getattr(body, name) is None:
             alias = type(body).model_fields[name].alias or name
-            raise InvalidInput(f"The property '{alias}' is required.", target=alias)
+            raise InvalidInput("propertyRequired", target=alias, property=alias)

@@ -33,7 +33,11 @@ def list_booking_currencies(request: Request, _: Reader) -> Any:
     options = parse_options(request)
     query = options.query
     if query.filter is not None or query.order_by:
-        raise InvalidInput("bookingCurrencies support $top, $skip, $count and $select only.")
+        raise InvalidInput(
+            "unsupportedQueryOption",
+            resource="bookingCurrencies",
+            options="$top, $skip, $count and $select",
+        )
     currencies = all_currencies()
     end = len(currencies) if query.top is None else query.skip + query.top
     page = Page(

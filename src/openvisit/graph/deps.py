@@ -38,7 +38,7 @@ async def get_principal(
     if isinstance(early, Principal):
         return early
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("Access token is empty; send 'Authorization: Bearer <token>'.")
+        raise Unauthenticated("tokenMissing")
     # A token seen in the last few seconds needs no database read, so no thread either.
     cached = cached_principal(runtime.db, runtime.clock, credentials.credentials)
     if cached is not None:

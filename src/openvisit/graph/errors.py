@@ -1,13 +1,15 @@
 """One mapping from failures to Graph's error envelope.
 
 `{"error": {"code", "message", "innerError": {"code", "request-id", "date"}}}` is what the
-Graph errors page documents and what msgraph-sdk turns into `ODataError`.
+Graph errors page documents and what msgraph-sdk turns into `ODataError`. The top-level
+`code` is Graph's; `innerError.code` is our reason (openvisit/reasons.py, docs/errors.md).
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,23 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openvisit.errors import DomainError, RetryLater
-
-HTTP_CODES = {
-    400: "badRequest",
-    401: "InvalidAuthenticationToken",
-    403: "accessDenied",
-    404: "itemNotFound",
-    405: "methodNotAllowed",
-    406: "notAcceptable",
-    409: "conflict",
-    411: "lengthRequired",
-    412: "preconditionFailed",
-    413: "requestEntityTooLarge",
-    415: "unsupportedMediaType",
-    429: "activityLimitReached",
-    501: "notImplemented",
-    503: "serviceNotAvailable",
-}
+from openvisit.reasons import GRAPH_CODES, REASONS, message
 
 
 def request_id(request: Request) -> str:
@@ -62,22 +48,12 @@ def envelope(
 
 
 def error_response(
-    request: Request,
-    status: int,
-    code: str,
-    message: str,
-    *,
-    reason: str | None = None,
-    headers: dict[str, str] | None = None,
+    request: Request, reason: str, *, headers: dict[str, str] | None = None, **params: object
 ) -> JSONResponse:
-    body = envelope(
-        code,
-        message,
-        request_id=request_id(request),
-        reason=reason,
-        client_request_id=request.headers.get("client-request-id"),
-    )
-    return JSONResponse(body, status_code=status, headers=headers)
+    """The answer for a refusal made outside a domain error (middleware, framework)."""
+    entry = REASONS[reason]
+    text = message(reason, **params)
+    return _response(request, entry.status, entry.code, text, reason, headers)
 
 
 def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
@@ -85,22 +61,44 @@ def domain_error_response(request: Request, error: DomainError) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="openvisit"'} if error.status == 401 else None
     if isinstance(error, RetryLater):
         headers = {"Retry-After": str(error.retry_after_seconds)}
-    return error_response(request, error.status, error.code, error.message, headers=headers)
+    return _response(request, error.status, error.code, error.message, error.reason, headers)
 
 
-def describe_validation_errors(errors: list[Any]) -> str:
-    """Name the first offending field the way the client wrote it (camelCase path)."""
+def _response(
+    request: Request,
+    status: int,
+    code: str,
+    text: str,
+    reason: str,
+    headers: dict[str, str] | None,
+) -> JSONResponse:
+    body = envelope(
+        code,
+        text,
+        request_id=request_id(request),
+        reason=reason,
+        client_request_id=request.headers.get("client-request-id"),
+    )
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def validation_reason(errors: list[Any]) -> tuple[str, dict[str, object]]:
+    """The reason for a body or query pydantic refused, naming the first offending field
+    the way the client wrote it (camelCase path)."""
     first = errors[0]
     if first.get("type") == "json_invalid":
-        return "The request body is not valid JSON."
+        return "invalidJson", {}
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
     field = ".".join(location)
-    message = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    detail = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
     if first.get("type") == "missing":
-        return f"The property '{field}' is required." if field else "A request body is required."
+        return ("propertyRequired", {"property": field}) if field else ("bodyRequired", {})
     if not field:
-        return f"The request body is invalid: {message}"
-    return f"Invalid value for '{field}': {message}"
+        return "invalidBody", {"detail": detail}
+    return "invalidProperty", {"property": field, "detail": detail}
+
+
+_HTTP_REASONS = {404: "pathNotFound", 405: "methodNotAllowed"}
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -110,19 +108,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        return error_response(
-            request, 400, "badRequest", describe_validation_errors(list(error.errors()))
-        )
+        reason, params = validation_reason(list(error.errors()))
+        entry = REASONS[reason]
+        text = message(reason, **params)
+        return _response(request, entry.status, entry.code, text, reason, None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(error.status_code, "badRequest")
-        message = error.detail if isinstance(error.detail, str) else code
-        if error.status_code == 404 and message == "Not Found":
-            message = f"Resource not found for the segment '{request.url.path}'."
-        return error_response(
-            request, error.status_code, code, message, headers=getattr(error, "headers", None)
-        )
+        headers = getattr(error, "headers", None)
+        reason = _HTTP_REASONS.get(error.status_code)
+        if reason is not None and error.detail == HTTPStatus(error.status_code).phrase:
+            return error_response(request, reason, headers=headers, path=request.url.path)
+        # Starlette's other refusals (a malformed form, say) keep their status and words.
+        status = error.status_code
+        code = GRAPH_CODES.get(status, "badRequest")
+        return _response(request, status, code, str(error.detail), "requestRefused", headers)
 
     # Exceptions no handler takes are answered by graph/observe.py, which logs them once
     # and keeps the connection open.

@@ -57,6 +57,5 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        message = f"The request body is larger than {self.max_bytes} bytes."
-        response = error_response(Request(scope), 413, "requestEntityTooLarge", message)
+        response = error_response(Request(scope), "bodyTooLarge", limit=self.max_bytes)
         await response(scope, receive, send)

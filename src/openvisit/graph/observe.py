@@ -71,12 +71,7 @@ class RequestContextMiddleware:
         except Exception:
             logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if status == 0:
-                response = error_response(
-                    Request(scope),
-                    500,
-                    "generalException",
-                    "An unexpected error occurred; it has been logged.",
-                )
+                response = error_response(Request(scope), "unexpectedError")
                 await response(scope, receive, send_with_ids)
             # A response already under way cannot become a 500; uvicorn ends it.
         finally:

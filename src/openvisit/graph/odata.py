@@ -60,10 +60,10 @@ def parse_options(request: Request, *, search_parameter: str | None = None) -> Q
     _refuse_nul(params, search_parameter)
     top = _non_negative(_option(params, "top"), "$top")
     if top is not None and top > MAX_TOP:
-        raise InvalidInput(f"$top must be at most {MAX_TOP}", target="$top")
+        raise InvalidInput("queryOptionTooLarge", target="$top", option="$top", limit=MAX_TOP)
     count_text = (_option(params, "count") or "false").lower()
     if count_text not in ("true", "false"):
-        raise InvalidInput("$count must be true or false", target="$count")
+        raise InvalidInput("invalidCount", target="$count")
     filter_text = _option(params, "filter")
     query = ListQuery(
         filter=parse_filter(filter_text) if filter_text else None,
@@ -84,7 +84,7 @@ def _refuse_nul(params: Mapping[str, str], search_parameter: str | None) -> None
     names = [f"{prefix}{option}" for option in _TEXT_OPTIONS for prefix in ("$", "")]
     for name in [*names, *([search_parameter] if search_parameter else [])]:
         if "\x00" in params.get(name, ""):
-            raise InvalidInput(f"{name} must not contain the NUL character (U+0000)", target=name)
+            raise InvalidInput("nulCharacter", target=name, subject=name)
 
 
 def _search_text(text: str | None) -> str | None:
@@ -97,9 +97,9 @@ def _non_negative(text: str | None, name: str) -> int | None:
         return None
     # ASCII digits only: "²".isdigit() is true but int() refuses it.
     if not (text.isascii() and text.isdigit()):
-        raise InvalidInput(f"{name} must be a non-negative integer, not '{text}'", target=name)
+        raise InvalidInput("notANonNegativeInteger", target=name, option=name, text=text)
     if len(text) > len(str(MAX_SKIP)) or int(text) > MAX_SKIP:
-        raise InvalidInput(f"{name} must be at most {MAX_SKIP}", target=name)
+        raise InvalidInput("queryOptionTooLarge", target=name, option=name, limit=MAX_SKIP)
     return int(text)
 
 
@@ -110,18 +110,18 @@ def parse_order_by(text: str) -> tuple[OrderBy, ...]:
             continue
         words = part.split()
         if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-            raise InvalidInput(f"$orderby item '{part}' must be 'property [asc|desc]'")
+            raise InvalidInput("invalidOrderBy", item=part)
         items.append(OrderBy(words[0], descending=len(words) == 2 and words[1].lower() == "desc"))
     return tuple(items)
 
 
 def parse_filter(text: str) -> Filter:
     if len(text) > MAX_FILTER_LENGTH:
-        raise InvalidInput(f"$filter is longer than {MAX_FILTER_LENGTH} characters")
+        raise InvalidInput("filterTooLong", limit=MAX_FILTER_LENGTH)
     parser = _FilterParser(_tokenize(text))
     node = parser.expression()
     if parser.peek() is not None:
-        raise InvalidInput(f"$filter: unexpected '{parser.peek()}'")
+        raise InvalidInput("invalidFilter", detail=f"unexpected '{parser.peek()}'")
     return node
 
 
@@ -132,7 +132,9 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise InvalidInput(f"$filter: cannot read '{text[position : position + 20]}'")
+            raise InvalidInput(
+                "invalidFilter", detail=f"cannot read '{text[position : position + 20]}'"
+            )
         kind = cast(str, match.lastgroup)
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -149,7 +151,7 @@ class _FilterParser:
 
     def take(self) -> tuple[str, str]:
         if self.index >= len(self.tokens):
-            raise InvalidInput("$filter ends too early")
+            raise InvalidInput("invalidFilter", detail="the expression ends too early")
         token = self.tokens[self.index]
         self.index += 1
         return token
@@ -157,7 +159,7 @@ class _FilterParser:
     def expect(self, value: str) -> None:
         _kind, text = self.take()
         if text != value:
-            raise InvalidInput(f"$filter: expected '{value}', found '{text}'")
+            raise InvalidInput("invalidFilter", detail=f"expected '{value}', found '{text}'")
 
     def expression(self) -> Filter:
         return self._group("or", self._and)
@@ -187,13 +189,14 @@ class _FilterParser:
             return node
         kind, word = self.take()
         if kind != "word":
-            raise InvalidInput(f"$filter: expected a property name, found '{word}'")
+            raise InvalidInput("invalidFilter", detail=f"expected a property name, found '{word}'")
         if word.lower() in _FUNCTIONS and self.peek() == "(":
             return self._function(word.lower())
         operator = self.take()[1].lower()
         if operator not in _OPERATORS:
             raise InvalidInput(
-                f"$filter: '{operator}' is not a supported operator (eq, ne, gt, ge, lt, le)"
+                "invalidFilter",
+                detail=f"'{operator}' is not a supported operator (eq, ne, gt, ge, lt, le)",
             )
         return Comparison(word, cast(ComparisonOperator, operator), self._literal())
 
@@ -201,10 +204,7 @@ class _FilterParser:
     def _nested(self) -> Iterator[None]:
         self.depth += 1
         if self.depth > MAX_FILTER_DEPTH:
-            raise InvalidInput(
-                f"$filter nests parentheses or 'not' deeper than {MAX_FILTER_DEPTH} levels",
-                target="$filter",
-            )
+            raise InvalidInput("filterTooDeep", target="$filter", limit=MAX_FILTER_DEPTH)
         try:
             yield
         finally:
@@ -214,12 +214,12 @@ class _FilterParser:
         self.expect("(")
         kind, prop = self.take()
         if kind != "word":
-            raise InvalidInput(f"$filter: {name}() needs a property first")
+            raise InvalidInput("invalidFilter", detail=f"{name}() needs a property first")
         self.expect(",")
         value = self._literal()
         self.expect(")")
         if not isinstance(value, str):
-            raise InvalidInput(f"$filter: {name}() needs a string literal")
+            raise InvalidInput("invalidFilter", detail=f"{name}() needs a string literal")
         return FunctionCall(cast(FunctionName, name), prop, value)
 
     def _literal(self) -> Scalar:
@@ -236,7 +236,7 @@ class _FilterParser:
         keywords: dict[str, Scalar] = {"true": True, "false": False, "null": None}
         if kind == "word" and text.lower() in keywords:
             return keywords[text.lower()]
-        raise InvalidInput(f"$filter: '{text}' is not a literal value")
+        raise InvalidInput("invalidFilter", detail=f"'{text}' is not a literal value")
 
 
 def select_properties(entity: dict[str, Any], selected: Iterable[str]) -> dict[str, Any]:

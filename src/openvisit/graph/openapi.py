@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from openvisit.auth.access import Operation as AccessOperation
 from openvisit.auth.scopes import IMPLIED_BY
 from openvisit.graph.deps import Require
-from openvisit.graph.errors import HTTP_CODES
+from openvisit.reasons import GRAPH_CODES
 
 FILTER, ORDERBY, TOP, SKIP, COUNT, SELECT = "filter", "orderby", "top", "skip", "count", "select"
 LIST = (FILTER, ORDERBY, TOP, SKIP, COUNT, SELECT)
@@ -209,7 +209,7 @@ def _document(operation: dict[str, Any], route: RouteLike) -> None:
         responses.setdefault(
             str(status),
             {
-                "description": f"{HTTP_CODES[status]}: Graph's error envelope",
+                "description": f"{GRAPH_CODES[status]}: Graph's error envelope",
                 "content": {
                     "application/json": {"schema": {"$ref": "#/components/schemas/GraphError"}}
                 },

@@ -27,7 +27,6 @@ from openvisit.runtime import Runtime
 PRINCIPAL = "principal"  # request.state attribute holding the authenticated caller
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _API_PREFIXES = ("/v1.0/", "/beta/")
-EMPTY_TOKEN = "Access token is empty; send 'Authorization: Bearer <token>'."  # noqa: S105
 
 
 def bearer_secret(authorization: str | None) -> str | None:
@@ -54,7 +53,7 @@ class AuthenticateFirstMiddleware:
         try:
             secret = bearer_secret(request.headers.get("authorization"))
             if secret is None:
-                raise Unauthenticated(EMPTY_TOKEN)
+                raise Unauthenticated("tokenMissing")
             principal = cached_principal(runtime.db, runtime.clock, secret)
             if principal is None:
                 principal = await run_in_threadpool(
@@ -81,7 +80,6 @@ class RefuseNulMiddleware:
             names = [name for name, value in request.query_params.multi_items() if "\x00" in value]
             # A NUL in a parameter's name is named by the URL; in a value, by the parameter.
             subject = names[0] if names else "The request URL"
-            message = f"{subject} must not contain the NUL character (U+0000)."
-            await error_response(request, 400, "badRequest", message)(scope, receive, send)
+            await error_response(request, "nulCharacter", subject=subject)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -109,7 +109,7 @@ class Database:
         except DBAPIError as error:
             # PostgreSQL's lock_timeout; SQLite has no such code.
             if isinstance(error, OperationalError) and is_lock_timeout(error):
-                raise Busy("The calendar is busy; retry the request in a moment.") from error
+                raise Busy("calendarBusy") from error
             fault = self._storage_error(error, writing=True)
             if fault is None:
                 raise

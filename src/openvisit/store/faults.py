@@ -37,12 +37,12 @@ _POSTGRES_EXACT = {
 }
 _POSTGRES_CLASSES = {"53": "full", "08": "connection"}  # resources, connection exception
 
-MESSAGES: Final = {
-    "full": "The server's storage is full; nothing was saved. Retry later.",
-    "read-only": "The server's database is read-only at the moment; nothing was saved. "
-    "Retry later.",
-    "io": "The server could not read or write its database; nothing was saved. Retry later.",
-    "connection": "The connection to the database was lost; nothing was saved. Retry the request.",
+# The reason each kind is answered with (openvisit/reasons.py holds the words).
+REASONS: Final = {
+    "full": "storageFull",
+    "read-only": "storageReadOnly",
+    "io": "storageFailing",
+    "connection": "databaseConnectionLost",
 }
 # Space or a writable file comes back when an operator acts; a lost connection at once.
 RETRY_AFTER_SECONDS: Final = {"full": 30, "read-only": 30, "io": 30, "connection": 1}
@@ -52,7 +52,7 @@ class StorageUnavailable(ServiceBusy):
     """The database cannot take this request now; the client may retry later."""
 
     def __init__(self, kind: str) -> None:
-        super().__init__(MESSAGES[kind], retry_after_seconds=RETRY_AFTER_SECONDS[kind])
+        super().__init__(REASONS[kind], retry_after_seconds=RETRY_AFTER_SECONDS[kind])
         self.kind = kind
 
 

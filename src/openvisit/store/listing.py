@@ -61,10 +61,7 @@ def _column(name: str, columns: Columns) -> InstrumentedAttribute[Any]:
     column = columns.get(name)
     if column is None:
         allowed = ", ".join(sorted(columns))
-        raise InvalidInput(
-            f"Property '{name}' cannot be used in $filter or $orderby; use one of: {allowed}",
-            target=name,
-        )
+        raise InvalidInput("unknownProperty", target=name, property=name, allowed=allowed)
     return column
 
 
@@ -89,7 +86,9 @@ def _comparison(node: Comparison, columns: Columns) -> ColumnElement[bool]:
     value = _coerce(node.property, column, node.value)
     if value is None:
         if node.operator not in ("eq", "ne"):
-            raise InvalidInput(f"null can only be compared with eq or ne ({node.property})")
+            raise InvalidInput(
+                "invalidFilter", detail=f"null can only be compared with eq or ne ({node.property})"
+            )
         return column.is_(None) if node.operator == "eq" else column.is_not(None)
     operations = {
         "eq": column.__eq__,
@@ -105,7 +104,10 @@ def _comparison(node: Comparison, columns: Columns) -> ColumnElement[bool]:
 def _function(node: FunctionCall, columns: Columns) -> ColumnElement[bool]:
     column = _column(node.property, columns)
     if column.type.python_type is not str:
-        raise InvalidInput(f"{node.function}() needs a text property, not '{node.property}'")
+        raise InvalidInput(
+            "invalidFilter",
+            detail=f"{node.function}() needs a text property, not '{node.property}'",
+        )
     # Graph string functions are case-insensitive; lower() both sides on every backend.
     lowered, needle = func.lower(column), node.value.lower()
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -121,12 +123,14 @@ def _coerce(name: str, column: InstrumentedAttribute[Any], value: Any) -> Any:
         return value
     if expected is int and isinstance(value, float) and not value.is_integer():
         # PostgreSQL would round 1.5 to 2 and SQLite match nothing; say what is wrong instead.
-        raise InvalidInput(f"Property '{name}' holds whole numbers, not {value}", target=name)
+        raise InvalidInput(
+            "invalidFilter", target=name, detail=f"'{name}' holds whole numbers, not {value}"
+        )
     if expected in (int, float) and isinstance(value, int | float) and not isinstance(value, bool):
         if _fits(expected, value):
             return value
         raise InvalidInput(
-            f"A number in $filter is out of range for property '{name}'", target=name
+            "invalidFilter", target=name, detail=f"a number is out of range for '{name}'"
         )
     if expected is str and isinstance(value, str):
         return value
@@ -139,7 +143,9 @@ def _coerce(name: str, column: InstrumentedAttribute[Any], value: Any) -> Any:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed
-    raise InvalidInput(f"The value {value!r} does not fit property '{name}'", target=name)
+    raise InvalidInput(
+        "invalidFilter", target=name, detail=f"the value {value!r} does not fit '{name}'"
+    )
 
 
 def _fits(expected: type, value: float) -> bool:

@@ -50,8 +50,8 @@ class Busy(ServiceBusy):
     A 503 with Retry-After, like every other refusal that passes with time.
     """
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retry_after_seconds=BUSY_RETRY_AFTER_SECONDS)
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, retry_after_seconds=BUSY_RETRY_AFTER_SECONDS)
 
 
 class _Guard:

@@ -50,7 +50,7 @@ class WriterQueue:
             yield
             return
         if not self._threads.acquire(timeout=WAIT_SECONDS):
-            raise Busy("The database is busy; retry the request in a moment.")
+            raise Busy("databaseBusy")
         try:
             fd = self._file()
             if fd is not None:

@@ -65,7 +65,7 @@ def book(
             if replayed is not None:
                 return snapshot(AppointmentView, replayed)
         raise outcomes.SlotRefused(
-            "The time is already booked for that staff member.", reasons=["conflict"]
+            ["conflict"], detail="the time is already booked for that staff member"
         ) from error
 
 

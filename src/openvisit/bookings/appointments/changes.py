@@ -56,9 +56,9 @@ class AppointmentChanges:
 def new_request(changes: AppointmentChanges) -> AppointmentRequest:
     """A create request; `book` adds the service's defaults for what it leaves out."""
     if changes.service_id is None:
-        raise InvalidInput("The property 'serviceId' is required.", target="serviceId")
+        raise InvalidInput("propertyRequired", target="serviceId", property="serviceId")
     if changes.start is None:
-        raise InvalidInput("The property 'startDateTime' is required.", target="startDateTime")
+        raise InvalidInput("propertyRequired", target="startDateTime", property="startDateTime")
     return AppointmentRequest(
         service_id=changes.service_id,
         start=changes.start,
@@ -78,9 +78,7 @@ def merged(current: Appointment, changes: AppointmentChanges) -> AppointmentRequ
     """The stored appointment with the sent properties laid over it (a PATCH)."""
     service_id = changes.service_id or current.service_id
     if service_id is None:
-        raise InvalidInput(
-            "The appointment's service no longer exists; send a serviceId.", target="serviceId"
-        )
+        raise InvalidInput("serviceGone", target="serviceId")
     same_service = service_id == current.service_id
     start = changes.start or current.start_date_time
     end = _end(changes, start)

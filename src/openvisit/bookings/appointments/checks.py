@@ -40,13 +40,10 @@ def shape(service: Service, request: AppointmentRequest) -> tuple[ServiceSpec, d
     end = request.end or start + spec.duration
     if end <= start:
         raise InvalidInput(
-            "Invalid value for 'endDateTime': it must be after startDateTime.", target="endDateTime"
+            "endBeforeStart", target="endDateTime", name="endDateTime", start="startDateTime"
         )
     if end - start > MAX_SPAN:
-        raise InvalidInput(
-            "Invalid value for 'endDateTime': an appointment lasts at most a day.",
-            target="endDateTime",
-        )
+        raise InvalidInput("appointmentTooLong", target="endDateTime")
     return spec, start, end
 
 
@@ -61,9 +58,7 @@ def stored_customers(
             record = session.get(Customer, customer_id)
             if record is None or record.business_id != business_id:
                 raise InvalidInput(
-                    f"Invalid value for 'customers.{index}.customerId': no "
-                    f"customer '{customer_id}' in this business.",
-                    target="customerId",
+                    "unknownCustomer", target="customerId", index=index, customer=customer_id
                 )
             stored.append(
                 {"name": record.display_name, "emailAddress": record.email_address, **item}
@@ -77,9 +72,7 @@ def seats_for(spec: ServiceSpec, customers: Sequence[Mapping[str, Any]]) -> int:
     """Seats the customers take; more than the service has at all is the caller's error."""
     if spec.capacity > 1 and len(customers) > spec.capacity:
         raise InvalidInput(
-            f"Invalid value for 'customers': the service seats at most {spec.capacity} "
-            f"customers, not {len(customers)}.",
-            target="customers",
+            "tooManyCustomers", target="customers", capacity=spec.capacity, count=len(customers)
         )
     return max(len(customers), 1) if spec.capacity > 1 else 1
 
@@ -99,7 +92,7 @@ def check_change_cutoff(
         return None
     closed = "once it has started" if not cutoff else f"within {cutoff} of its start"
     if not authority.override_hours:
-        raise Conflict(f"The appointment can no longer be changed or cancelled {closed}.")
+        raise Conflict("changeCutoffPassed", closed=closed)
     return f"it is changed {closed}"
 
 
@@ -115,9 +108,10 @@ def check_answers(service: Service, customers: Sequence[Mapping[str, Any]]) -> N
         for question_id in required:
             if question_id not in answered:
                 raise InvalidInput(
-                    f"Invalid value for 'customers.{index}.customQuestionAnswers': the "
-                    f"required question '{question_id}' is not answered.",
+                    "answerRequired",
                     target="customQuestionAnswers",
+                    index=index,
+                    question=question_id,
                 )
 
 

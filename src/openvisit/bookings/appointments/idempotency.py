@@ -16,7 +16,7 @@ def replay(session: Session, business_id: str, key: str, fingerprint: str) -> Ap
     if row is None:
         return None
     if row.request_hash != fingerprint:
-        raise Conflict("This Idempotency-Key was already used with a different request.")
+        raise Conflict("idempotencyKeyReused")
     return session.get(Appointment, row.appointment_id)
 
 

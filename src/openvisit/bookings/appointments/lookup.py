@@ -31,7 +31,9 @@ def load_appointment(session: Session, business_id: str, appointment_id: str) ->
     # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up.
     appointment = None if "\x00" in appointment_id else session.get(Appointment, appointment_id)
     if appointment is None or appointment.business_id != business.id:
-        raise NotFound(f"The appointment '{appointment_id}' does not exist in '{business_id}'.")
+        raise NotFound(
+            "recordNotFound", kind="appointment", record=appointment_id, business=business_id
+        )
     return appointment
 
 
@@ -44,7 +46,7 @@ def active(session: Session, business_id: str, appointment_id: str) -> Appointme
 
 def check_active(appointment: Appointment) -> None:
     if appointment.status != ACTIVE:
-        raise Conflict(f"The appointment '{appointment.id}' is cancelled.")
+        raise Conflict("appointmentCancelled", appointment=appointment.id)
 
 
 def business_service(session: Session, business_id: str, service_id: str) -> Service:
@@ -56,10 +58,7 @@ def business_service(session: Session, business_id: str, service_id: str) -> Ser
 
 def require_service(service: Service | None, service_id: str) -> Service:
     if service is None:
-        raise InvalidInput(
-            f"Invalid value for 'serviceId': no service '{service_id}' in this business.",
-            target="serviceId",
-        )
+        raise InvalidInput("unknownService", target="serviceId", service=service_id)
     return service
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.bookings import outcomes
 from openvisit.bookings.appointments.changes import AppointmentChanges, merged
 from openvisit.bookings.appointments.checks import (
     check_answers,
@@ -61,7 +62,7 @@ def reschedule(
         appointment = active(session, business_id, appointment_id)
         check_owned(authority.own_staff_id, appointment)
         if read_at is not None and appointment.last_updated_date_time != read_at:
-            raise Conflict("The appointment was changed by someone else; read it again.")
+            raise Conflict("changedMeanwhile")
         return snapshot(AppointmentView, _apply(session, appointment, changes, authority, now))
 
 
@@ -94,7 +95,9 @@ def _refusing_overlap() -> Iterator[None]:
     try:
         yield
     except IntegrityError as error:
-        raise Conflict("The time is already booked for that staff member.") from error
+        raise outcomes.SlotRefused(
+            ["conflict"], detail="the time is already booked for that staff member"
+        ) from error
 
 
 def _apply(

@@ -73,8 +73,8 @@ def check_seats_left(
         )
         if reason is not None:
             raise outcomes.SlotRefused(
-                f"The customers cannot be added: {reason}.",
-                reasons=[REFUSAL_CODES.get(reason, "other")],
+                [REFUSAL_CODES.get(reason, "other")],
+                detail=f"the customers cannot be added: {reason}",
             )
 
 
@@ -87,18 +87,14 @@ def candidates(
     if staff_ids:
         missing = [staff_id for staff_id in wanted if staff_id not in found]
         if missing:
-            raise InvalidInput(
-                f"Invalid value for 'staffMemberIds': no staff member "
-                f"'{missing[0]}' in this business.",
-                target="staffMemberIds",
-            )
+            raise InvalidInput("unknownStaff", target="staffMemberIds", staff=missing[0])
     ordered = (
         [found[staff_id] for staff_id in wanted if staff_id in found]
         if wanted
         else sorted(found.values(), key=lambda member: (member.created_date_time, member.id))
     )
     if not ordered:
-        raise Conflict("No staff member delivers this service.")
+        raise Conflict("noStaffForService")
     return ordered
 
 
@@ -166,16 +162,12 @@ def choose(
             codes.append(REFUSAL_CODES.get(reason, "other"))
     if explicit:
         if reasons:
-            raise outcomes.SlotRefused(
-                "The appointment cannot be booked: " + "; ".join(reasons.values()), reasons=codes
-            )
+            raise outcomes.SlotRefused(codes, detail="; ".join(reasons.values()))
         return list(candidates)
     free = [member for member in candidates if member.id not in reasons]
     if not free:
         detail = "; ".join(reasons.values())
-        raise outcomes.SlotRefused(
-            f"No staff member is free for that time ({detail}).", reasons=codes
-        )
+        raise outcomes.SlotRefused(codes, detail=f"no staff member is free ({detail})")
     load = day_load(session, business, [member.id for member in free], start)
     # Least booked that day; ties keep the service's staff order, so the pick is stable.
     return [min(free, key=lambda member: load.get(member.id, 0))]

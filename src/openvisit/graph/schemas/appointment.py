@@ -150,7 +150,7 @@ def date_time_time_zone(value: datetime) -> dict[str, str]:
 def parse_date_time_offset(text: str | None, name: str) -> datetime:
     """A query parameter such as calendarView's `start`: ISO 8601 with `Z` or an offset."""
     if text is None or not text.strip():
-        raise InvalidInput(f"The query parameter '{name}' is required.", target=name)
+        raise InvalidInput("queryParameterRequired", target=name, name=name)
     # An unencoded '+' reaches us as a space: '...T10:00:00 05:00' can only mean +05:00.
     cleaned = _TRAILING_OFFSET.sub("+", text.strip()).upper()
     try:
@@ -158,15 +158,14 @@ def parse_date_time_offset(text: str | None, name: str) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput(
-            f"Invalid value for '{name}': '{text[:40]}' must be an ISO 8601 date and time "
-            "with Z or an offset, such as 2026-05-01T00:00:00Z.",
-            target=name,
-        )
+        raise InvalidInput("invalidDateTime", target=name, name=name, text=text[:40])
     try:
         return _in_range(parsed)
     except ValueError as error:
-        raise InvalidInput(f"Invalid value for '{name}': {error}.", target=name) from error
+        # The only refusal of _in_range: a year Exchange does not take.
+        raise InvalidInput(
+            "dateOutOfRange", target=name, name=name, first=FIRST_YEAR, last=LAST_YEAR
+        ) from error
 
 
 DateTimeTimeZone = Annotated[
