@@ -25,7 +25,6 @@ the booking rules hold here as everywhere. Decisions where Graph leaves room:
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -39,9 +38,14 @@ from openvisit.bookings import appointment_queries, appointments
 from openvisit.bookings.appointments import KEEP, AppointmentChanges
 from openvisit.bookings.authority import Authority, grant
 from openvisit.bookings.views import AppointmentView
-from openvisit.errors import InvalidInput, NotFound
+from openvisit.errors import InvalidInput
 from openvisit.graph.deps import Require, RuntimeDep
-from openvisit.graph.odata import collection, parse_options, select_properties
+from openvisit.graph.odata import (
+    collection,
+    count_response,
+    parse_options,
+    select_properties,
+)
 from openvisit.graph.responses import (
     api_version,
     context_url,
@@ -106,18 +110,6 @@ Writer = Annotated[Caller, Depends(Require(access.APPOINTMENT_WRITE))]
 # An OpenVisit preference (RFC 7240, as Graph passes options): book or change outside
 # working hours and scheduling policy.
 OVERRIDE_PREFERENCE = "openvisit.override-booking-rules"
-
-
-async def _appointment_key(business_id: str, appointment_id: str) -> str:
-    # U+0000 names nothing, and PostgreSQL refuses to even look it up.
-    if "\x00" in appointment_id:
-        raise NotFound(
-            "recordNotFound", kind="appointment", record=appointment_id, business=business_id
-        )
-    return appointment_id
-
-
-AppointmentId = Annotated[str, Depends(_appointment_key)]
 
 
 # --- requests -> the booking service ------------------------------------------------------
@@ -364,11 +356,12 @@ def count_appointments(
     request: Request, business_id: str, runtime: RuntimeDep, caller: Reader
 ) -> PlainTextResponse:
     """Count booked appointments ($filter applies)."""
-    query = replace(parse_options(request).query, count=True, top=0, skip=0)
-    page = appointment_queries.list_appointments(
-        runtime.db, business_id, query, page_size=1, own_staff_id=caller.own_staff_id
+    return count_response(
+        request,
+        lambda query: appointment_queries.list_appointments(
+            runtime.db, business_id, query, page_size=1, own_staff_id=caller.own_staff_id
+        ),
     )
-    return PlainTextResponse(str(page.total))
 
 
 @router.post("/appointments", status_code=201, responses={201: {"model": BookingAppointmentOut}})
@@ -400,7 +393,7 @@ def create_appointment(
 def get_appointment(
     request: Request,
     business_id: str,
-    appointment_id: AppointmentId,
+    appointment_id: str,
     runtime: RuntimeDep,
     caller: Reader,
 ) -> Any:
@@ -416,7 +409,7 @@ def get_appointment(
 def update_appointment(
     request: Request,
     business_id: str,
-    appointment_id: AppointmentId,
+    appointment_id: str,
     body: BookingAppointmentBody,
     runtime: RuntimeDep,
     caller: Writer,
@@ -431,7 +424,7 @@ def update_appointment(
 
 @router.delete("/appointments/{appointment_id}", status_code=204, response_class=Response)
 def delete_appointment(
-    business_id: str, appointment_id: AppointmentId, runtime: RuntimeDep, caller: Writer
+    business_id: str, appointment_id: str, runtime: RuntimeDep, caller: Writer
 ) -> Response:
     """Delete an appointment and its record (cancel keeps the record)."""
     appointments.delete(
@@ -449,7 +442,7 @@ def delete_appointment(
 def cancel_appointment(
     request: Request,
     business_id: str,
-    appointment_id: AppointmentId,
+    appointment_id: str,
     runtime: RuntimeDep,
     caller: Writer,
     body: CancelBody | None = None,

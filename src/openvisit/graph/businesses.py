@@ -1,6 +1,5 @@
 """/solutions/bookingBusinesses: list, create, get, update, delete, publish, unpublish."""
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -13,7 +12,12 @@ from openvisit.bookings.links import business_page_url
 from openvisit.bookings.views import BusinessView
 from openvisit.graph.changes import body_changes, require
 from openvisit.graph.deps import Require, RuntimeDep
-from openvisit.graph.odata import collection, parse_options, select_properties
+from openvisit.graph.odata import (
+    collection,
+    count_response,
+    parse_options,
+    select_properties,
+)
 from openvisit.graph.responses import api_version, context_url, nested, timestamp
 from openvisit.graph.schemas.business import (
     BookingBusinessBody,
@@ -104,11 +108,13 @@ def count_booking_businesses(
     request: Request, runtime: RuntimeDep, caller: Lister
 ) -> PlainTextResponse:
     """Count businesses ($filter and ?query= apply)."""
-    query = replace(parse_options(request, search_parameter="query").query, count=True, top=0)
-    page = businesses.list_businesses(
-        runtime.db, query, page_size=1, member_email=caller.member_email
+    return count_response(
+        request,
+        lambda query: businesses.list_businesses(
+            runtime.db, query, page_size=1, member_email=caller.member_email
+        ),
+        search_parameter="query",
     )
-    return PlainTextResponse(str(page.total))
 
 
 @router.get("/{business_id}", responses={200: {"model": BookingBusinessOut}})

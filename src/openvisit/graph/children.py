@@ -6,7 +6,7 @@ at runtime, and they refer to the resource's own body model.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -17,7 +17,12 @@ from openvisit.auth.access import Caller, Operation, check_own_staff_change
 from openvisit.bookings import records
 from openvisit.bookings.records import ResourceKind
 from openvisit.graph.deps import Require, RuntimeDep
-from openvisit.graph.odata import collection, parse_options, select_properties
+from openvisit.graph.odata import (
+    collection,
+    count_response,
+    parse_options,
+    select_properties,
+)
 from openvisit.graph.responses import context_url, quote_key
 
 BUSINESSES = "/solutions/bookingBusinesses/{business_id}"
@@ -115,9 +120,12 @@ def child_router(api: ChildApi) -> APIRouter:
     def count_children(
         request: Request, business_id: str, runtime: RuntimeDep, _: Reader
     ) -> PlainTextResponse:
-        query = replace(parse_options(request).query, count=True, top=0, skip=0)
-        page = records.list_records(runtime.db, api.kind, business_id, query, page_size=1)
-        return PlainTextResponse(str(page.total))
+        return count_response(
+            request,
+            lambda query: records.list_records(
+                runtime.db, api.kind, business_id, query, page_size=1
+            ),
+        )
 
     @router.get(
         "/{record_id}",
