@@ -126,7 +126,10 @@ def operation_id(route: APIRoute) -> str:
 class GraphInnerError(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    code: str
+    code: str = Field(
+        description="The reason: a stable name such as slotTaken or invalidFilter "
+        "(docs/errors.md lists them all)."
+    )
     request_id: str = Field(alias="request-id")
     date: str = Field(description="When the error happened, ISO 8601 UTC.")
     client_request_id: str | None = Field(
