@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from string import Formatter
 
 import pytest
 
@@ -46,27 +47,39 @@ def test_the_docs_list_exactly_the_reasons_of_the_table():
     assert _documented() == table
 
 
-def _raised_reasons() -> set[str]:
-    """The first argument of every `SomeError("reason", ...)` written in src/."""
-    found = set()
+def _raise_sites() -> list[tuple[str, str, set[str] | None]]:
+    """(where, reason, keyword names or None when ** passes them) of every
+    `SomeError("reason", ...)` and `error_response(request, "reason", ...)` in src/."""
+    sites = []
     for path in (ROOT / "src" / "openvisit").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name | ast.Attribute)
-                and (node.func.id if isinstance(node.func, ast.Name) else node.func.attr)
-                in ERROR_CLASSES
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
+            if not isinstance(node, ast.Call) or not isinstance(
+                node.func, ast.Name | ast.Attribute
             ):
-                found.add(node.args[0].value)
-    return found
+                continue
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            position = {"error_response": 1}.get(name, 0 if name in ERROR_CLASSES else None)
+            if position is None or len(node.args) <= position:
+                continue
+            reason = node.args[position]
+            if not isinstance(reason, ast.Constant) or not isinstance(reason.value, str):
+                continue
+            keywords = {keyword.arg for keyword in node.keywords}
+            names = None if None in keywords else {str(arg) for arg in keywords}
+            sites.append((f"{path.name}:{node.lineno}", reason.value, names))
+    return sites
 
 
-def test_every_error_raised_names_a_reason_of_the_table():
-    unknown = _raised_reasons() - set(REASONS)
-
-    assert not unknown, f"raised with a reason the table lacks: {sorted(unknown)}"
+def test_every_error_raised_names_a_reason_of_the_table_and_its_parameters():
+    sites = _raise_sites()
+    assert len(sites) > 80  # the walk found the raise sites
+    for where, reason, keywords in sites:
+        assert reason in REASONS, f"{where}: {reason} is not in openvisit/reasons.py"
+        if keywords is None:
+            continue
+        fields = {field for _, field, _, _ in Formatter().parse(REASONS[reason].template) if field}
+        given = keywords - {"target", "retry_after_seconds", "headers"}
+        assert given == fields, f"{where}: {reason} takes {sorted(fields)}, not {sorted(given)}"
 
 
 def test_a_reason_raised_under_a_class_of_another_status_fails_at_once():
