@@ -62,6 +62,10 @@ def _raise_sites() -> list[tuple[str, str, set[str] | None]]:
             if position is None or len(node.args) <= position:
                 continue
             reason = node.args[position]
+            # Words written at the raise site (an f-string or a sum) instead of a reason.
+            assert not isinstance(reason, ast.JoinedStr | ast.BinOp), (
+                f"{path.name}:{node.lineno}: raise a reason of openvisit/reasons.py"
+            )
             if not isinstance(reason, ast.Constant) or not isinstance(reason.value, str):
                 continue
             keywords = {keyword.arg for keyword in node.keywords}

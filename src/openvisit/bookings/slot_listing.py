@@ -132,10 +132,10 @@ def list_slot_counts(
 
 def _check_window(window: Interval, limit: timedelta) -> None:
     if window.duration > limit:
-        with_ids = " with includeStaffIds" if limit == MAX_WINDOW_WITH_STAFF else ""
-        raise InvalidInput(
-            f"The time range may span at most {limit.days} days{with_ids}.", target="end"
+        what = "the time range" + (
+            " with includeStaffIds" if limit == MAX_WINDOW_WITH_STAFF else ""
         )
+        raise InvalidInput("rangeTooLong", target="end", name="end", what=what, days=limit.days)
 
 
 def _business_and_service(
