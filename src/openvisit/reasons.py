@@ -29,6 +29,7 @@ GRAPH_CODES: Final[Mapping[int, str]] = MappingProxyType(
         412: "preconditionFailed",
         413: "requestEntityTooLarge",
         415: "unsupportedMediaType",
+        424: "failedDependency",
         429: "activityLimitReached",
         500: "generalException",
         501: "notImplemented",
@@ -93,6 +94,13 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "unknownProperty": Reason(
             400,
             "Property '{property}' cannot be used in $filter or $orderby; use one of: {allowed}",
+        ),
+        # JSON batching ($batch).
+        "nestedBatch": Reason(400, "A batch cannot contain another $batch request."),
+        "failedDependency": Reason(
+            424,
+            "Request '{item}' was not run: it depends on request '{needed}', which "
+            "answered {status}.",
         ),
         # Paths and methods.
         "pathNotFound": Reason(404, "Resource not found for the segment '{path}'."),

@@ -168,7 +168,7 @@ async def send_batch(request: Request, batch: BatchBody, _: Sender) -> JSONRespo
     order listed; one whose `dependsOn` did not succeed answers 424."""
     # async: the batch waits on its requests, each of which takes a thread of its own.
     if getattr(request.state, IN_BATCH, False):
-        raise InvalidInput("A batch cannot contain another $batch request.")
+        raise InvalidInput("nestedBatch")
     version = request.url.path.split("/")[1]
     statuses: dict[str, int] = {}
     responses: list[dict[str, Any]] = []
@@ -196,8 +196,5 @@ async def send_batch(request: Request, batch: BatchBody, _: Sender) -> JSONRespo
 
 def _failed_dependency(request: Request, item_id: str, needed: str, status: int) -> Any:
     """The error body of a request not run because one it depends on failed."""
-    message = (
-        f"Request '{item_id}' was not run: it depends on request '{needed}', "
-        f"which answered {status}."
-    )
-    return json.loads(bytes(error_response(request, 424, "failedDependency", message).body))
+    answer = error_response(request, "failedDependency", item=item_id, needed=needed, status=status)
+    return json.loads(bytes(answer.body))
