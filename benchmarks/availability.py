@@ -33,7 +33,6 @@ from openvisit.bookings.availability import (
     list_slots,
     service_spec,
     staff_availability,
-    staff_bookings,
     staff_hours,
 )
 from openvisit.bookings.records import require_business
@@ -42,6 +41,7 @@ from openvisit.scheduling.hours import working_intervals
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.slots import StaffWork, available_slots
 from openvisit.scheduling.staff_availability import availability_items
+from openvisit.store.booking_queries import staff_bookings
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 from openvisit.store.models import Service, StaffMember

@@ -38,8 +38,8 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from openvisit.app import build_runtime, create_app
-from openvisit.bookings.availability import staff_bookings
 from openvisit.config import Settings
+from openvisit.store.booking_queries import staff_bookings
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 from openvisit.store.models import Appointment, StaffHold

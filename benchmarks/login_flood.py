@@ -107,7 +107,9 @@ def prepare(env: dict[str, str]) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
-def read_loop(base: str, secret: str, seconds: float, into: list[float], errors: Counter[str]):
+def read_loop(
+    base: str, secret: str, seconds: float, into: list[float], errors: Counter[str]
+) -> None:
     """Back-to-back reads on one keep-alive connection for `seconds`."""
     headers = {"Authorization": f"Bearer {secret}"}
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:

@@ -157,9 +157,12 @@ def test_serve_options_reach_the_worker_processes_through_the_environment(
     serve_env, capsys, monkeypatch
 ):
     supervised: list[tuple[workers.WorkerOptions, int]] = []
-    monkeypatch.setattr(
-        workers, "serve", lambda options, count: supervised.append((options, count)) or 0
-    )
+
+    def serve(options: workers.WorkerOptions, count: int) -> int:
+        supervised.append((options, count))
+        return 0
+
+    monkeypatch.setattr(workers, "serve", serve)
 
     assert main(["serve", "--workers", "3", "--threads", "2"]) == 0
 

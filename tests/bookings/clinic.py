@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from openvisit.bookings.appointments import AppointmentRequest, book
 from openvisit.bookings.authority import Authority
+from openvisit.bookings.views import AppointmentView
+from openvisit.runtime import Runtime
 from tests.factories import make_business, make_service, make_staff
 
 CONSUMER = Authority(actor="test")
@@ -16,9 +20,11 @@ WEEKDAY_HOURS = [
 ]
 # The test clock is Monday 2026-11-23 14:00Z (09:00 in New York); Tuesday 10:00 EST:
 TUESDAY_10 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+# Ids by role: "business", "ann", "bob", "visit", "group" (tests add their own keys).
+Clinic = dict[str, str]
 
 
-def make_clinic(runtime):
+def make_clinic(runtime: Runtime) -> Clinic:
     business = make_business(
         runtime,
         business_hours=WEEKDAY_HOURS,
@@ -51,8 +57,16 @@ def make_clinic(runtime):
     return {"business": business, "ann": ann, "bob": bob, "visit": visit, "group": group}
 
 
-def book_at(runtime, clinic, start=TUESDAY_10, staff=("ann",), service="visit", **kwargs):
-    authority = kwargs.pop("authority", CONSUMER)
+def book_at(
+    runtime: Runtime,
+    clinic: Clinic,
+    start: datetime = TUESDAY_10,
+    staff: Sequence[str] = ("ann",),
+    service: str = "visit",
+    *,
+    authority: Authority = CONSUMER,
+    **kwargs: Any,
+) -> AppointmentView:
     request = AppointmentRequest(
         service_id=clinic[service],
         start=start,

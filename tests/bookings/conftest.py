@@ -1,8 +1,9 @@
 import pytest
 
-from tests.bookings.clinic import make_clinic
+from openvisit.runtime import Runtime
+from tests.bookings.clinic import Clinic, make_clinic
 
 
 @pytest.fixture
-def clinic(runtime):
+def clinic(runtime: Runtime) -> Clinic:
     return make_clinic(runtime)

@@ -8,6 +8,7 @@ aside. Both backends, through the real database.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -20,9 +21,11 @@ from openvisit.bookings.appointments import (
     update,
 )
 from openvisit.bookings.authority import Authority, grant
+from openvisit.bookings.views import AppointmentView
 from openvisit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from openvisit.store.models import AuditRecord, StaffHold
-from tests.bookings.clinic import CONSUMER, TUESDAY_10, book_at
+from openvisit.runtime import Runtime
+from openvisit.store.models import Appointment, AuditRecord, StaffHold
+from tests.bookings.clinic import CONSUMER, TUESDAY_10, Clinic, book_at
 
 CUSTOMERS = ({"name": "Jordan Lee", "phone": "555-0100"}, {"name": "Sam Lee"})
 
@@ -39,7 +42,13 @@ def booked(runtime, clinic):
     )
 
 
-def _update(runtime, clinic, appointment, authority=CONSUMER, **changes):
+def _update(
+    runtime: Runtime,
+    clinic: Clinic,
+    appointment: AppointmentView,
+    authority: Authority = CONSUMER,
+    **changes: Any,
+) -> AppointmentView:
     return update(
         runtime.db,
         runtime.clock,
@@ -50,7 +59,7 @@ def _update(runtime, clinic, appointment, authority=CONSUMER, **changes):
     )
 
 
-def _actions(runtime, appointment):
+def _actions(runtime: Runtime, appointment: Appointment) -> list[str]:
     with runtime.db.read() as session:
         rows = session.scalars(
             select(AuditRecord.action)

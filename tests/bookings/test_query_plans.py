@@ -115,9 +115,9 @@ def _accesses(db: Database, read: Read) -> list[Access]:
             ).all()
             details = [str(row[-1]) for row in rows]
             return [
-                found
+                access
                 for detail in details
-                if (found := _sqlite_access(detail, "\n".join(details))) is not None
+                if (access := _sqlite_access(detail, "\n".join(details))) is not None
             ]
         raw = connection.exec_driver_sql(
             "EXPLAIN (FORMAT JSON) " + read.statement, read.parameters

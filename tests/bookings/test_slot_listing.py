@@ -7,7 +7,9 @@ a group), every rule of the booking path applied, and a listed start really book
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,10 +19,19 @@ from hypothesis import strategies as st
 from openvisit.bookings import appointments
 from openvisit.bookings.availability import list_slots
 from openvisit.bookings.outcomes import SlotRefused
-from openvisit.bookings.slot_listing import list_slot_counts
+from openvisit.bookings.slot_listing import SlotListing, list_slot_counts
 from openvisit.errors import InvalidInput, NotFound
+from openvisit.runtime import Runtime
 from openvisit.scheduling.intervals import Interval
-from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, WEEKDAY_HOURS, book_at, make_clinic
+from tests.bookings.clinic import (
+    CONSUMER,
+    MANAGER,
+    TUESDAY_10,
+    WEEKDAY_HOURS,
+    Clinic,
+    book_at,
+    make_clinic,
+)
 from tests.bookings.test_query_plans import _add_history, _analyze, _check, _holds_reads, _reads
 from tests.databases import count_statements
 from tests.factories import make_business, make_service, make_staff
@@ -36,7 +47,13 @@ def _local(day: datetime, hour: float) -> datetime:
     return (midnight + timedelta(hours=hour)).astimezone(UTC)
 
 
-def _listing(runtime, clinic, window=TUESDAY, service="visit", **kwargs):
+def _listing(
+    runtime: Runtime,
+    clinic: Clinic,
+    window: Interval | Callable[[str], Interval] = TUESDAY,
+    service: str = "visit",
+    **kwargs: Any,
+) -> SlotListing:
     return list_slot_counts(
         runtime.db, runtime.clock, clinic["business"], clinic[service], window, **kwargs
     )

@@ -22,10 +22,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from openvisit.bookings import availability
 from openvisit.bookings.appointments import staffing
 from openvisit.runtime import Runtime
-from tests.bookings.clinic import TUESDAY_10, book_at, make_clinic
+from openvisit.store import booking_queries
+from tests.bookings.clinic import TUESDAY_10, Clinic, book_at, make_clinic
 from tests.concurrency.race import (
     REQUESTS,
     Burst,
@@ -34,6 +34,7 @@ from tests.concurrency.race import (
     guard_disabled,
     seats_taken,
 )
+from tests.conftest import TokenFactory
 from tests.databases import requested_backends
 from tests.factories import BUSINESSES
 from tests.live import serve
@@ -61,13 +62,13 @@ SCENARIOS = [
 ]
 
 
-def scenarios() -> Any:
+def scenarios() -> pytest.MarkDecorator:
     return pytest.mark.parametrize("scenario", SCENARIOS, ids=[item.name for item in SCENARIOS])
 
 
 @dataclass
 class Race:
-    clinic: dict[str, str] = field(repr=False)
+    clinic: Clinic = field(repr=False)
     gate: CheckGate
 
     def seats(self, runtime: Runtime) -> dict[str, int]:
@@ -81,7 +82,7 @@ def race(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, scenario: Scenario) 
     clinic = make_clinic(runtime)
     for _ in range(scenario.seated):
         book_at(runtime, clinic, service=scenario.service, customers=({"name": "Earlier"},))
-    gate = CheckGate(availability.staff_bookings)
+    gate = CheckGate(booking_queries.staff_bookings)
     monkeypatch.setattr(staffing, "staff_bookings", gate)
     yield Race(clinic, gate)
 
@@ -106,7 +107,7 @@ def run(app: FastAPI, token: str, race: Race, scenario: Scenario) -> Burst:
 
 @scenarios()
 def test_the_guard_books_exactly_the_free_seats(
-    app: FastAPI, runtime: Runtime, make_token: Any, race: Race, scenario: Scenario
+    app: FastAPI, runtime: Runtime, make_token: TokenFactory, race: Race, scenario: Scenario
 ) -> None:
     burst = run(app, make_token(), race, scenario)
 
@@ -147,7 +148,12 @@ class TestWithoutTheGuard:
 
     @scenarios()
     def test_the_race_is_real(
-        self, app: FastAPI, runtime: Runtime, make_token: Any, race: Race, scenario: Scenario
+        self,
+        app: FastAPI,
+        runtime: Runtime,
+        make_token: TokenFactory,
+        race: Race,
+        scenario: Scenario,
     ) -> None:
         token = make_token()
         with guard_disabled():

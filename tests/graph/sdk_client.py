@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,12 +25,14 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_abstractions.serialization import Parsable
 from kiota_http.middleware.options import ResponseHandlerOption
-from msgraph import GraphRequestAdapter, GraphServiceClient
-from msgraph_beta import GraphRequestAdapter as BetaGraphRequestAdapter
-from msgraph_beta import GraphServiceClient as BetaGraphServiceClient
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_beta.graph_request_adapter import GraphRequestAdapter as BetaGraphRequestAdapter
+from msgraph_beta.graph_service_client import GraphServiceClient as BetaGraphServiceClient
 from msgraph_core import GraphClientFactory
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 Adapter = TypeVar("Adapter", GraphRequestAdapter, BetaGraphRequestAdapter)
 Client = TypeVar("Client")
 
@@ -117,6 +119,31 @@ def run_with_beta_client(
 ) -> T:
     """Run an async scenario against the server's /beta (msgraph-beta-sdk)."""
     return run_in(lambda: beta_graph_client(base_url, token), scenario)
+
+
+class Page(Protocol[T_co]):
+    """A collection response of the SDK: one page of entities."""
+
+    @property
+    def value(self) -> Sequence[T_co] | None: ...
+
+
+def present(value: T | None) -> T:
+    """A value the SDK types as optional (every property and answer) that must be there."""
+    assert value is not None, "the server left out a value it must send"
+    return value
+
+
+def items(page: Page[T] | None) -> list[T]:
+    """The entities of a collection answer."""
+    return list(present(present(page).value))
+
+
+async def raw(call: Awaitable[object]) -> httpx.Response:
+    """The httpx.Response of a call made with native_response() (typed as the model)."""
+    response = await call
+    assert isinstance(response, httpx.Response), response
+    return response
 
 
 def native_response() -> RequestConfiguration[Any]:

@@ -3,10 +3,15 @@ codes, scopes, idempotent creates, reschedule, cancel and calendarView."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx2 import Response  # the client starlette.testclient is built on
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.models.booking_appointment import BookingAppointment
 from msgraph.generated.models.booking_customer_information import BookingCustomerInformation
@@ -22,12 +27,15 @@ from msgraph.generated.solutions.booking_businesses.item.appointments.item.cance
 from msgraph.generated.solutions.booking_businesses.item.calendar_view.calendar_view_request_builder import (  # noqa: E501
     CalendarViewRequestBuilder,
 )
+from msgraph.graph_service_client import GraphServiceClient
 
 from openvisit.graph.schemas.appointment import (
     format_date_time,
     parse_date_time_time_zone,
 )
-from tests.bookings.clinic import make_clinic
+from openvisit.runtime import Runtime
+from tests.bookings.clinic import Clinic, make_clinic
+from tests.conftest import TokenFactory
 from tests.factories import (
     BUSINESSES,
     make_customer,
@@ -61,11 +69,12 @@ DEFAULTS = {
     "maximumAttendeesCount": 1,
     "filledAttendeesCount": 1,
 }
+T = TypeVar("T")
 FLAT = ("customerId", "customerName", "customerEmailAddress", "customerPhone", "customerNotes")
 
 
 @pytest.fixture
-def clinic(runtime):
+def clinic(runtime: Runtime) -> Clinic:
     """tests/bookings/clinic.py's New York clinic, plus the URLs these tests use."""
     place = make_clinic(runtime)
     return {
@@ -79,7 +88,9 @@ def utc(text: str) -> dict[str, str]:
     return {"dateTime": text, "timeZone": "UTC"}
 
 
-def body(clinic, start=TUESDAY_10, staff=("ann",), **extra):
+def body(
+    clinic: Clinic, start: str = TUESDAY_10, staff: Sequence[str] = ("ann",), **extra: Any
+) -> dict[str, Any]:
     return {
         "serviceId": clinic["visit"],
         "startDateTime": utc(start),
@@ -88,22 +99,29 @@ def body(clinic, start=TUESDAY_10, staff=("ann",), **extra):
     }
 
 
-def run_with_live_client(app, token, scenario):
+def run_with_live_client(
+    app: FastAPI, token: str, scenario: Callable[[GraphServiceClient], Awaitable[T]]
+) -> T:
     with serve(app) as base_url:
         return run_with_client(base_url, token, scenario)
 
 
-def bearer(make_token, scopes: str) -> dict[str, str]:
+def bearer(make_token: TokenFactory, scopes: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(scopes)}"}
 
 
-def create(client, auth, clinic, **kwargs):
+def create(
+    client: TestClient, auth: dict[str, str], clinic: Clinic, **kwargs: Any
+) -> dict[str, Any]:
     response = client.post(clinic["url"], json=body(clinic, **kwargs), headers=auth)
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
-def view(client, auth, clinic, start: str, end: str):
+def view(
+    client: TestClient, auth: dict[str, str], clinic: Clinic, start: str, end: str
+) -> Response:
     return client.get(f"{clinic['view']}?start={start}&end={end}", headers=auth)
 
 
@@ -757,7 +775,7 @@ def test_calendar_view_lists_booked_appointments_overlapping_the_window(client, 
     wednesday = create(client, auth, clinic, start="2026-11-25T15:00:00Z")
     bob = create(client, auth, clinic, start="2026-11-24T16:00:00Z", staff=("bob",))
 
-    def ids(start, end):
+    def ids(start: str, end: str) -> list[str]:
         response = view(client, auth, clinic, start, end)
         assert response.status_code == 200, response.text
         return [item["id"] for item in response.json()["value"]]

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph import GraphServiceClient
 from msgraph.generated.models.answer_input_type import AnswerInputType
 from msgraph.generated.models.booking_business import BookingBusiness
 from msgraph.generated.models.booking_custom_question import BookingCustomQuestion
 from msgraph.generated.models.booking_customer import BookingCustomer
+from msgraph.generated.models.booking_customer_base import BookingCustomerBase
 from msgraph.generated.models.booking_page_access_control import BookingPageAccessControl
 from msgraph.generated.models.booking_page_settings import BookingPageSettings
 from msgraph.generated.models.booking_price_type import BookingPriceType
@@ -54,14 +54,18 @@ from msgraph.generated.solutions.booking_businesses.item.booking_business_item_r
 from msgraph.generated.solutions.booking_businesses.item.customers.customers_request_builder import (  # noqa: E501
     CustomersRequestBuilder,
 )
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import PageIterator
 
 from tests.factories import make_business, make_customer
 from tests.graph import sdk_values
 from tests.graph.sdk_client import (
     assert_round_trip,
+    items,
     native_response,
     prefer,
+    present,
+    raw,
     run_with_client,
     set_properties,
     unset_properties,
@@ -91,12 +95,14 @@ def run_sdk(base_url, make_token) -> Callable[..., Any]:
     return run
 
 
-def business_api(client: GraphServiceClient, business_id: str) -> BookingBusinessItemRequestBuilder:
-    return client.solutions.booking_businesses.by_booking_business_id(business_id)
+def business_api(
+    client: GraphServiceClient, business_id: str | None
+) -> BookingBusinessItemRequestBuilder:
+    return client.solutions.booking_businesses.by_booking_business_id(present(business_id))
 
 
 async def new_business(client: GraphServiceClient) -> BookingBusinessItemRequestBuilder:
-    created = await client.solutions.booking_businesses.post(full_business())
+    created = present(await client.solutions.booking_businesses.post(full_business()))
     return business_api(client, created.id)
 
 
@@ -252,7 +258,7 @@ def test_business_round_trips_every_writable_property(run_sdk):
         assert created is not None and created.id
         assert_round_trip(written, created)
 
-        fetched = await business_api(client, created.id).get()
+        fetched = present(await business_api(client, created.id).get())
         assert_round_trip(written, fetched)
         assert fetched.id == created.id
         assert fetched.is_published is False
@@ -267,21 +273,21 @@ def test_business_round_trips_every_writable_property(run_sdk):
 def test_business_lifecycle_list_update_publish_delete(run_sdk, base_url):
     async def scenario(client: GraphServiceClient) -> None:
         businesses = client.solutions.booking_businesses
-        created = await businesses.post(
-            BookingBusiness(display_name="Alpine Ski House"), native_response()
+        created = await raw(
+            businesses.post(BookingBusiness(display_name="Alpine Ski House"), native_response())
         )
         assert created.status_code == 201
         business_id = created.json()["id"]
-        other = await businesses.post(full_business())
+        other = present(await businesses.post(full_business()))
         business = business_api(client, business_id)
 
-        listing = await businesses.get()
+        listing = items(await businesses.get())
         # Graph's list answers only id and displayName for each business.
-        assert {(item.id, item.display_name) for item in listing.value} == {
+        assert {(item.id, item.display_name) for item in listing} == {
             (business_id, "Alpine Ski House"),
             (other.id, "Fourth Coffee Clinic"),
         }
-        for item in listing.value:
+        for item in listing:
             assert isinstance(item, BookingBusiness)
             assert set_properties(item) == {"id", "display_name"}
 
@@ -290,30 +296,30 @@ def test_business_lifecycle_list_update_publish_delete(run_sdk, base_url):
             phone="+1 425 555 0123",
             business_hours=week(DayOfWeek.Saturday, hours=(10, 16)),
         )
-        updated = await business.patch(change, native_response())
+        updated = await raw(business.patch(change, native_response()))
         assert (updated.status_code, updated.content) == (204, b"")
         assert await business.patch(BookingBusiness(email="hello@alpine.example")) is None
-        fetched = await business.get()
+        fetched = present(await business.get())
         assert_round_trip(change, fetched)
         assert fetched.email == "hello@alpine.example"
         assert fetched.default_currency_iso == "USD"  # untouched by either PATCH
 
-        published = await business.publish.post(native_response())
+        published = await raw(business.publish.post(native_response()))
         assert published.status_code == 204
-        fetched = await business.get()
+        fetched = present(await business.get())
         assert fetched.is_published is True
         assert fetched.public_url == f"{base_url}/book/{business_id}/"
-        assert business_id in fetched.public_url
 
-        assert await business.unpublish.post() is None
-        fetched = await business.get()
+        unpublished = await raw(business.unpublish.post(native_response()))
+        assert unpublished.status_code == 204
+        fetched = present(await business.get())
         assert (fetched.is_published, fetched.public_url) == (False, None)
 
-        deleted = await business.delete(native_response())
+        deleted = await raw(business.delete(native_response()))
         assert deleted.status_code == 204
         await assert_not_found(business.get())
-        remaining = await businesses.get()
-        assert [item.id for item in remaining.value] == [other.id]
+        remaining = items(await businesses.get())
+        assert [item.id for item in remaining] == [other.id]
 
     run_sdk(scenario)
 
@@ -326,23 +332,25 @@ SERVICE_READ_ONLY = {"id", "web_url", *TIMESTAMPS}
 def test_service_round_trips_every_writable_property_and_lifecycle(run_sdk):
     async def scenario(client: GraphServiceClient) -> None:
         business = await new_business(client)
-        staff = await business.staff_members.post(full_staff_member())
-        question = await business.custom_questions.post(
-            BookingCustomQuestion(display_name="Reason for the visit?")
+        staff = present(await business.staff_members.post(full_staff_member()))
+        question = present(
+            await business.custom_questions.post(
+                BookingCustomQuestion(display_name="Reason for the visit?")
+            )
         )
-        written = full_service(staff.id, question.id)
+        written = full_service(present(staff.id), present(question.id))
         assert unset_properties(written, except_for=SERVICE_READ_ONLY) == set()
 
-        created = await business.services.post(written)
+        created = present(await business.services.post(written))
         assert_round_trip(written, created)
-        assert created.web_url and created.id in created.web_url
-        service = business.services.by_booking_service_id(created.id)
+        service_id = present(created.id)
+        assert created.web_url and service_id in created.web_url
+        service = business.services.by_booking_service_id(service_id)
         fetched = await service.get()
         assert_round_trip(written, fetched)
 
-        minimal = await business.services.post(BookingService(display_name="Walk-in"))
-        listing = await business.services.get()
-        by_id = {item.id: item for item in listing.value}
+        minimal = present(await business.services.post(BookingService(display_name="Walk-in")))
+        by_id = {item.id: item for item in items(await business.services.get())}
         assert by_id.keys() == {created.id, minimal.id}
         assert_round_trip(written, by_id[created.id])
         # Bookings' defaults for what the client left out.
@@ -361,15 +369,15 @@ def test_service_round_trips_every_writable_property_and_lifecycle(run_sdk):
             is_hidden_from_customers=True,
         )
         assert await service.patch(change) is None
-        fetched = await service.get()
+        fetched = present(await service.get())
         assert_round_trip(change, fetched)
         assert fetched.description == written.description  # untouched by the PATCH
 
-        deleted = await service.delete(native_response())
+        deleted = await raw(service.delete(native_response()))
         assert deleted.status_code == 204
         await assert_not_found(service.get())
-        remaining = await business.services.get()
-        assert [item.id for item in remaining.value] == [minimal.id]
+        remaining = items(await business.services.get())
+        assert [item.id for item in remaining] == [minimal.id]
 
     run_sdk(scenario)
 
@@ -390,12 +398,12 @@ def test_staff_member_round_trips_every_writable_property_and_lifecycle(run_sdk)
         # a BookingStaffMember and keep its properties.
         assert isinstance(created, BookingStaffMember)
         assert_round_trip(written, created)
-        member = business.staff_members.by_booking_staff_member_base_id(created.id)
+        member = business.staff_members.by_booking_staff_member_base_id(present(created.id))
         assert_round_trip(written, await member.get())
 
-        listing = await business.staff_members.get()
-        assert [type(item) for item in listing.value] == [BookingStaffMember]
-        assert_round_trip(written, listing.value[0])
+        listing = items(await business.staff_members.get())
+        assert [type(item) for item in listing] == [BookingStaffMember]
+        assert_round_trip(written, listing[0])
 
         change = BookingStaffMember(
             display_name="Dr. Amara Osei-Mensah",
@@ -404,15 +412,16 @@ def test_staff_member_round_trips_every_writable_property_and_lifecycle(run_sdk)
             working_hours=week(DayOfWeek.Friday, hours=(12, 18)),
             is_email_notification_enabled=False,
         )
-        updated = await member.patch(change, native_response())
+        updated = await raw(member.patch(change, native_response()))
         assert updated.status_code == 204
         fetched = await member.get()
+        assert isinstance(fetched, BookingStaffMember)
         assert_round_trip(change, fetched)
         assert fetched.email_address == written.email_address  # untouched by the PATCH
 
         await member.delete()
         await assert_not_found(member.get())
-        assert (await business.staff_members.get()).value == []
+        assert items(await business.staff_members.get()) == []
 
     run_sdk(scenario)
 
@@ -427,23 +436,33 @@ def test_evolvable_staff_roles_need_the_prefer_header(run_sdk):
         created = await business.staff_members.post(
             full_staff_member(BookingStaffRole.Scheduler), include_unknown
         )
+        assert isinstance(created, BookingStaffMember)
         assert created.role is BookingStaffRole.Scheduler
-        member = business.staff_members.by_booking_staff_member_base_id(created.id)
+        member = business.staff_members.by_booking_staff_member_base_id(present(created.id))
 
-        assert (await member.get()).role is BookingStaffRole.UnknownFutureValue
-        assert (await member.get(include_unknown)).role is BookingStaffRole.Scheduler
-        listing = await business.staff_members.get()
-        assert [item.role for item in listing.value] == [BookingStaffRole.UnknownFutureValue]
-        listing = await business.staff_members.get(include_unknown)
-        assert [item.role for item in listing.value] == [BookingStaffRole.Scheduler]
+        async def role(config: RequestConfiguration[Any] | None = None) -> BookingStaffRole | None:
+            fetched = await member.get(config)
+            assert isinstance(fetched, BookingStaffMember)
+            return fetched.role
+
+        async def listed_roles(
+            config: RequestConfiguration[Any] | None = None,
+        ) -> list[BookingStaffRole | None]:
+            listing = items(await business.staff_members.get(config))
+            return [item.role for item in listing if isinstance(item, BookingStaffMember)]
+
+        assert await role() is BookingStaffRole.UnknownFutureValue
+        assert await role(include_unknown) is BookingStaffRole.Scheduler
+        assert await listed_roles() == [BookingStaffRole.UnknownFutureValue]
+        assert await listed_roles(include_unknown) == [BookingStaffRole.Scheduler]
 
         await member.patch(BookingStaffMember(role=BookingStaffRole.TeamMember))
-        assert (await member.get()).role is BookingStaffRole.UnknownFutureValue
-        assert (await member.get(include_unknown)).role is BookingStaffRole.TeamMember
+        assert await role() is BookingStaffRole.UnknownFutureValue
+        assert await role(include_unknown) is BookingStaffRole.TeamMember
 
         # Roles from before unknownFutureValue come back as written, header or not.
         await member.patch(BookingStaffMember(role=BookingStaffRole.Viewer))
-        assert (await member.get()).role is BookingStaffRole.Viewer
+        assert await role() is BookingStaffRole.Viewer
 
     run_sdk(scenario)
 
@@ -456,20 +475,20 @@ CUSTOMER_READ_ONLY = {"id", *TIMESTAMPS}
 def test_customer_round_trips_every_writable_property_and_lifecycle(run_sdk):
     written = full_customer()
     assert unset_properties(written, except_for=CUSTOMER_READ_ONLY) == set()
-    assert unset_properties(written.phones[0]) == set()
-    assert unset_properties(written.addresses[0]) == set()
+    assert unset_properties(present(written.phones)[0]) == set()
+    assert unset_properties(present(written.addresses)[0]) == set()
 
     async def scenario(client: GraphServiceClient) -> None:
         business = await new_business(client)
         created = await business.customers.post(written)
         assert isinstance(created, BookingCustomer)
         assert_round_trip(written, created)
-        customer = business.customers.by_booking_customer_base_id(created.id)
+        customer = business.customers.by_booking_customer_base_id(present(created.id))
         assert_round_trip(written, await customer.get())
 
-        listing = await business.customers.get()
-        assert [type(item) for item in listing.value] == [BookingCustomer]
-        assert_round_trip(written, listing.value[0])
+        listing = items(await business.customers.get())
+        assert [type(item) for item in listing] == [BookingCustomer]
+        assert_round_trip(written, listing[0])
 
         # Customers and custom questions answer a PATCH with 200 and the entity (the other
         # Bookings resources answer 204).
@@ -478,7 +497,7 @@ def test_customer_round_trips_every_writable_property_and_lifecycle(run_sdk):
             phones=[Phone(number="+1 425 555 0110", type=PhoneType.Home)],
             addresses=[],
         )
-        response = await customer.patch(change, native_response())
+        response = await raw(customer.patch(change, native_response()))
         assert response.status_code == 200
         updated = await customer.patch(BookingCustomer(email_address="jordan@example.test"))
         assert isinstance(updated, BookingCustomer)
@@ -488,7 +507,7 @@ def test_customer_round_trips_every_writable_property_and_lifecycle(run_sdk):
 
         await customer.delete()
         await assert_not_found(customer.get())
-        assert (await business.customers.get()).value == []
+        assert items(await business.customers.get()) == []
 
     run_sdk(scenario)
 
@@ -499,15 +518,15 @@ def test_page_iterator_walks_every_customer(run_sdk, runtime):
     expected = {make_customer(runtime, business_id, f"Customer {n:03}") for n in range(total)}
 
     async def scenario(client: GraphServiceClient) -> list[str]:
-        first_page = await business_api(client, business_id).customers.get()
-        assert len(first_page.value) == runtime.page_size
+        first_page = present(await business_api(client, business_id).customers.get())
+        assert len(items(first_page)) == runtime.page_size
         assert first_page.odata_next_link
 
         seen: list[str] = []
 
         def collect(customer: BookingCustomer) -> bool:
             assert isinstance(customer, BookingCustomer) and customer.display_name
-            seen.append(customer.id)
+            seen.append(present(customer.id))
             return True  # keep iterating
 
         iterator = PageIterator(first_page, client.request_adapter)
@@ -520,6 +539,11 @@ def test_page_iterator_walks_every_customer(run_sdk, runtime):
     assert set(seen) == expected
 
 
+def display_name(customer: BookingCustomerBase) -> str | None:
+    assert isinstance(customer, BookingCustomer)
+    return customer.display_name
+
+
 def test_odata_query_options_from_the_sdk(run_sdk, runtime):
     business_id = make_business(runtime)
     for name in ("Ada", "Alan", "Barbara", "Grace", "Linus"):
@@ -530,17 +554,16 @@ def test_odata_query_options_from_the_sdk(run_sdk, runtime):
         customers = business_api(client, business_id).customers
 
         query = Query(filter="startswith(displayName, 'A')", orderby=["displayName desc"])
-        page = await customers.get(RequestConfiguration(query_parameters=query))
-        assert [item.display_name for item in page.value] == ["Alan", "Ada"]
+        page = present(await customers.get(RequestConfiguration(query_parameters=query)))
+        assert [display_name(item) for item in items(page)] == ["Alan", "Ada"]
 
         query = Query(top=2, skip=1, count=True, orderby=["displayName"])
-        page = await customers.get(RequestConfiguration(query_parameters=query))
-        assert [item.display_name for item in page.value] == ["Alan", "Barbara"]
+        page = present(await customers.get(RequestConfiguration(query_parameters=query)))
+        assert [display_name(item) for item in items(page)] == ["Alan", "Barbara"]
         assert page.odata_count == 5
 
         query = Query(select=["displayName"], filter="displayName eq 'Grace'")
-        page = await customers.get(RequestConfiguration(query_parameters=query))
-        [grace] = page.value
+        [grace] = items(await customers.get(RequestConfiguration(query_parameters=query)))
         assert isinstance(grace, BookingCustomer)
         assert grace.id and grace.display_name == "Grace"
         assert grace.email_address is None  # not selected
@@ -563,33 +586,34 @@ def test_custom_question_round_trips_every_writable_property_and_lifecycle(run_s
 
     async def scenario(client: GraphServiceClient) -> None:
         business = await new_business(client)
-        created = await business.custom_questions.post(written, native_response())
+        created = await raw(business.custom_questions.post(written, native_response()))
         assert created.status_code == 201
         question = business.custom_questions.by_booking_custom_question_id(created.json()["id"])
-        fetched = await question.get()
+        fetched = present(await question.get())
         assert_round_trip(written, fetched)
 
-        text_question = await business.custom_questions.post(
-            BookingCustomQuestion(
-                display_name="Anything else?", answer_input_type=AnswerInputType.Text
+        text_question = present(
+            await business.custom_questions.post(
+                BookingCustomQuestion(
+                    display_name="Anything else?", answer_input_type=AnswerInputType.Text
+                )
             )
         )
-        listing = await business.custom_questions.get()
-        by_id = {item.id: item for item in listing.value}
+        by_id = {item.id: item for item in items(await business.custom_questions.get())}
         assert by_id.keys() == {fetched.id, text_question.id}
         assert_round_trip(written, by_id[fetched.id])
 
         change = BookingCustomQuestion(
             display_name="Preferred way to meet?", answer_options=["Video", "Phone"]
         )
-        updated = await question.patch(change)  # 200 with the entity, as for customers
+        updated = present(await question.patch(change))  # 200 with the entity, as for customers
         assert_round_trip(change, updated)
         assert updated.answer_input_type is AnswerInputType.RadioButton
         assert_round_trip(updated, await question.get())
 
         await question.delete()
         await assert_not_found(question.get())
-        assert [item.id for item in (await business.custom_questions.get()).value] == [
+        assert [item.id for item in items(await business.custom_questions.get())] == [
             text_question.id
         ]
 
@@ -605,9 +629,9 @@ def test_missing_scope_surfaces_as_odata_error_403(run_sdk, runtime, make_token)
     async def scenario(client: GraphServiceClient) -> None:
         businesses = client.solutions.booking_businesses
         # Reading is allowed...
-        assert [item.id for item in (await businesses.get()).value] == [business_id]
+        assert [item.id for item in items(await businesses.get())] == [business_id]
         business = business_api(client, business_id)
-        assert (await business.get()).display_name == "Read Only Clinic"
+        assert present(await business.get()).display_name == "Read Only Clinic"
 
         # ...every write is refused with Graph's error envelope.
         writes: list[Callable[[], Awaitable[Any]]] = [
@@ -626,7 +650,7 @@ def test_missing_scope_surfaces_as_odata_error_403(run_sdk, runtime, make_token)
             inner = error.error.inner_error
             assert inner is not None and inner.request_id  # what support asks for
             assert isinstance(inner.date, datetime.datetime)
-        assert (await business.get()).display_name == "Read Only Clinic"
+        assert present(await business.get()).display_name == "Read Only Clinic"
 
     run_sdk(scenario, token=make_token("Bookings.Read.All"))
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_http.middleware.options import ResponseHandlerOption
-from msgraph import GraphServiceClient
 from msgraph.generated.models.booking_customer import BookingCustomer
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core.requests.batch_request_content import BatchRequestContent
 from msgraph_core.requests.batch_request_item import BatchRequestItem
 from msgraph_core.requests.batch_response_content import BatchResponseContent

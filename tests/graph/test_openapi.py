@@ -4,7 +4,9 @@ envelope, OData options, scopes), and the service reports health."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from fastapi.routing import APIRoute
 
@@ -28,6 +30,7 @@ def test_openapi_lists_every_api_operation(client):
         for route in routes:
             operations = spec["paths"].get(prefix + route.path)
             assert operations is not None, prefix + route.path
+            assert route.methods, route.path
             for method in route.methods:
                 assert method.lower() in operations, (method, prefix + route.path)
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
@@ -76,7 +79,7 @@ def test_oversized_bodies_are_refused_before_parsing(client, auth, runtime):
         headers={**auth, "content-type": "application/json", "client-request-id": "big-1"},
     )
 
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield huge.encode()[:600_000]
         yield huge.encode()[600_000:]
 
@@ -96,13 +99,13 @@ def test_oversized_bodies_are_refused_before_parsing(client, auth, runtime):
     assert declared.json()["error"]["innerError"]["client-request-id"] == "big-1"
 
 
-def _operations(spec):
+def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             yield path, method, operation
 
 
-def _graph_routes():
+def _graph_routes() -> list[APIRoute]:
     return [
         route
         for router in RESOURCE_ROUTERS
@@ -161,7 +164,7 @@ def test_odata_query_options_are_declared_where_they_work(client):
     spec = client.get("/openapi.json").json()
     parameters = spec["components"]["parameters"]
 
-    def options(path, method="get"):
+    def options(path: str, method: str = "get") -> list[str]:
         refs = [p.get("$ref", "") for p in spec["paths"][path][method].get("parameters", [])]
         return [parameters[ref.rsplit("/", 1)[1]]["name"] for ref in refs if ref]
 
@@ -180,9 +183,10 @@ def test_each_operation_declares_the_scope_its_route_checks(client, make_token, 
     spec = client.get("/openapi.json").json()
     by_id = {operation["operationId"]: operation for _, _, operation in _operations(spec)}
 
-    def scope(operation_id):
+    def scope(operation_id: str) -> list[str]:
         [requirement] = by_id[operation_id]["security"]
-        return requirement["HTTPBearer"]
+        scopes: list[str] = requirement["HTTPBearer"]
+        return scopes
 
     assert scope("bookingBusiness_List") == ["Bookings.Read.All"]
     assert scope("bookingBusiness_Create") == ["Bookings.Manage.All"]

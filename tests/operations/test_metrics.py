@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -74,14 +75,23 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def _business_reads_by_worker(folder) -> dict[int, float]:
+def _printed(pattern: str, printed: str) -> str:
+    """The first group of `pattern` in the server's start-up output."""
+    found = re.search(pattern, printed, re.MULTILINE)
+    assert found is not None, printed
+    return found.group(1)
+
+
+def _business_reads_by_worker(folder: Path) -> dict[int, float]:
     """Per worker process: the business reads its own metrics file holds."""
     served = {}
     for file in folder.glob("counter_*.db"):
         pid = int(file.stem.removeprefix("counter_"))
+        # prometheus_client leaves this reader unannotated.
+        entries = MmapedDict.read_all_values_from_file(str(file))  # type: ignore[no-untyped-call]
         served[pid] = sum(
             value
-            for key, value, _timestamp, _position in MmapedDict.read_all_values_from_file(str(file))
+            for key, value, _timestamp, _position in entries
             if BUSINESS_ROUTE in key and '"status": "200"' in key
         )
     return {pid: count for pid, count in served.items() if count}
@@ -108,8 +118,8 @@ def test_two_workers_serve_requests_and_metrics_sum_them(tmp_path):
             assert time.monotonic() < deadline, log.read_text(errors="replace")
             time.sleep(0.1)
         printed = log.read_text(errors="replace")
-        api_token = re.search(r"^(ovt_\S+)$", printed, re.MULTILINE).group(1)
-        business = re.search(r"bookingBusinesses/(\S+@\S+)", printed).group(1)
+        api_token = _printed(r"^(ovt_\S+)$", printed)
+        business = _printed(r"bookingBusinesses/(\S+@\S+)", printed)
         headers = {"Authorization": f"Bearer {api_token}"}
         # A new connection each: the kernel spreads them over both workers' sockets.
         statuses = [

@@ -63,7 +63,11 @@ def test_refusal_names_the_rule(start, policy, working, expected):
         VISIT, start, start + VISIT.duration, [], working=working, policy=policy, now=NOW
     )
 
-    assert reason is None if expected is None else expected in reason
+    if expected is None:
+        assert reason is None
+    else:
+        assert reason is not None
+        assert expected in reason
 
 
 def test_overlap_is_refused_even_for_a_manager():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import text
 
 from openvisit.store.db import Database
@@ -9,7 +11,7 @@ from tests.conftest import TEST_SECRET
 from tests.security.cli import run_cli
 
 
-def _mode(path) -> int:
+def _mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 

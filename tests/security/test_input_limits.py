@@ -3,16 +3,21 @@ and bodies from callers who have not authenticated (issue 7, item 15)."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.bookings.clinic import make_clinic
+import pytest
+from fastapi.testclient import TestClient
+from httpx2 import Response  # the client starlette.testclient is built on
+
+from openvisit.runtime import Runtime
+from tests.bookings.clinic import Clinic, make_clinic
 from tests.factories import BUSINESSES, make_customer, make_service
 
 TUESDAY_10 = "2026-11-24T15:00:00.0000000Z"
 
 
 @pytest.fixture
-def clinic(runtime):
+def clinic(runtime: Runtime) -> Clinic:
     place = make_clinic(runtime)
     place["five"] = make_service(
         runtime,
@@ -25,16 +30,19 @@ def clinic(runtime):
     return place
 
 
-def _error(response, status: int) -> dict:
+def _error(response: Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
-    return response.json()["error"]
+    error: dict[str, Any] = response.json()["error"]
+    return error
 
 
-def _customers(count: int) -> list[dict]:
+def _customers(count: int) -> list[dict[str, str]]:
     return [{"name": f"Guest {n}", "emailAddress": f"guest{n}@example.test"} for n in range(count)]
 
 
-def _book(client, auth, clinic, customers: int, service: str = "five"):
+def _book(
+    client: TestClient, auth: dict[str, str], clinic: Clinic, customers: int, service: str = "five"
+) -> Response:
     body = {
         "serviceId": clinic[service],
         "startDateTime": {"dateTime": TUESDAY_10, "timeZone": "UTC"},

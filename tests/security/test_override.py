@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from openvisit.runtime import Runtime
 from openvisit.store.models import AuditRecord
 from tests.security.test_roles import ROLES, Clinic
 
@@ -13,7 +14,7 @@ OVERRIDE = {"Prefer": "openvisit.override-booking-rules"}
 SATURDAY = {"dateTime": "2026-11-28T15:00:00", "timeZone": "UTC"}
 
 
-def _overrides(runtime):
+def _overrides(runtime: Runtime) -> list[tuple[str, str, list[str]]]:
     with runtime.db.read() as session:
         rows = session.scalars(
             select(AuditRecord).where(AuditRecord.action == "openvisit.appointment.rulesOverridden")

@@ -45,6 +45,7 @@ def test_every_api_route_names_one_operation_of_the_table(app):
         operations = _required(route.dependant)
         assert len(operations) == 1, (route.path, route.methods, operations)
         assert operations[0] in access.OPERATIONS
+        assert route.methods, route.path
         named[route.path, *sorted(route.methods)] = operations[0].name
 
     assert len(routes) > 50

@@ -31,11 +31,11 @@ def _refused(result: subprocess.CompletedProcess[str], *phrases: str) -> None:
 
 def _upgrade(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     settings.setdefault("data_dir", str(tmp_path / "data"))
-    return run_cli("db", "upgrade", cwd=tmp_path, secret_key=TEST_SECRET, **settings)
+    return run_cli("db", "upgrade", cwd=tmp_path, user=None, secret_key=TEST_SECRET, **settings)
 
 
 @pytest.fixture
-def migrated(tmp_path) -> Path:
+def migrated(tmp_path: Path) -> Path:
     assert _upgrade(tmp_path).returncode == 0
     return tmp_path / "data" / "openvisit.db"
 

@@ -27,7 +27,7 @@ def test_every_hold_to_the_microsecond_one_row_per_staff_member(runtime):
             TUESDAY_10 + timedelta(days=1),
         )
 
-    expected = {clinic["ann"]: [], clinic["bob"]: []}
+    expected: dict[str, list[tuple[int, int]]] = {clinic["ann"]: [], clinic["bob"]: []}
     for appointment in made:
         for staff_id in appointment.staff_member_ids:
             expected[staff_id].append(
