@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.auth import throttle
 from openvisit.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from openvisit.auth.sessions import revoke_user_sessions
@@ -98,7 +99,7 @@ def set_password(
             throttle.clear(session, throttle.account_key(secret_key, user.email))
         audit.record(
             session,
-            "openvisit.user.password_changed",
+            Action.USER_PASSWORD_CHANGED,
             actor=actor,
             subject=user.id,
             at=now,
@@ -117,7 +118,7 @@ def disable_user(db: Database, clock: Clock, email: str, *, actor: str = "cli") 
         tokens = revoke_user_tokens(session, db, user.id, now)
         audit.record(
             session,
-            "openvisit.user.disabled",
+            Action.USER_DISABLED,
             actor=actor,
             subject=user.id,
             at=now,

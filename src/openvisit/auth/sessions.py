@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from openvisit import audit
 from openvisit.addresses import Client
+from openvisit.audit.actions import Action
 from openvisit.auth.users import UserView
 from openvisit.clock import Clock
 from openvisit.errors import NotFound
@@ -185,7 +186,7 @@ def sign_out(db: Database, clock: Clock, signed_in: SignedIn, client: Client) ->
         )
         audit.record(
             session,
-            "openvisit.session.signed_out",
+            Action.SESSION_SIGNED_OUT,
             actor=f"user:{signed_in.user.id}",
             subject=signed_in.user.id,
             at=now,
@@ -224,7 +225,7 @@ def revoke_session(db: Database, clock: Clock, session_id: str, *, actor: str = 
             row.revoked_date_time = now
             audit.record(
                 session,
-                "openvisit.session.revoked",
+                Action.SESSION_REVOKED,
                 actor=actor,
                 subject=row.user_id,
                 at=now,
@@ -239,7 +240,7 @@ def revoke_sessions_of(db: Database, clock: Clock, user_id: str, *, actor: str =
         count = revoke_user_sessions(session, user_id, now)
         audit.record(
             session,
-            "openvisit.session.revoked",
+            Action.SESSION_REVOKED,
             actor=actor,
             subject=user_id,
             at=now,

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from openvisit import audit
 from openvisit.addresses import Client
+from openvisit.audit.actions import Action
 from openvisit.auth import throttle
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.auth.passwords import (
@@ -164,7 +165,7 @@ def _record_failure(
         locks = throttle.record_failure(session, now, keys)
         audit.record(
             session,
-            "openvisit.session.sign_in_failed",
+            Action.SESSION_SIGN_IN_FAILED,
             actor="anonymous",
             subject=user.id if user is not None else "unknown",
             at=now,
@@ -173,7 +174,7 @@ def _record_failure(
         for key, until in locks:
             audit.record(
                 session,
-                "openvisit.session.sign_in_locked",
+                Action.SESSION_SIGN_IN_LOCKED,
                 actor="system",
                 subject=key.key,
                 at=now,
@@ -204,7 +205,7 @@ def _record_success(
         )
         audit.record(
             session,
-            "openvisit.session.signed_in",
+            Action.SESSION_SIGNED_IN,
             actor=f"user:{user.id}",
             subject=user.id,
             at=now,

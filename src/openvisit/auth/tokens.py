@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.auth.scopes import parse_scopes
 from openvisit.auth.users import first_administrator, get_user, normalize_email
 from openvisit.clock import Clock
@@ -143,7 +144,7 @@ def create_token(
         session.add(row)
         audit.record(
             session,
-            "openvisit.token.created",
+            Action.TOKEN_CREATED,
             actor=actor,
             subject=row.id,
             at=now,
@@ -220,7 +221,7 @@ def revoke_token(db: Database, clock: Clock, token_id: str, *, actor: str = "cli
         if row.revoked_date_time is None:
             row.revoked_date_time = now
             _forget(db, token_id)
-            audit.record(session, "openvisit.token.revoked", actor=actor, subject=token_id, at=now)
+            audit.record(session, Action.TOKEN_REVOKED, actor=actor, subject=token_id, at=now)
 
 
 def revoke_user_tokens(session: Session, db: Database, user_id: str, now: datetime) -> int:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.auth.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -84,7 +85,7 @@ def create_user(
         session.add(user)
         audit.record(
             session,
-            "openvisit.user.created",
+            Action.USER_CREATED,
             actor=actor,
             subject=user.id,
             at=now,

@@ -14,8 +14,6 @@ from openvisit.bookings.views import AppointmentView
 from openvisit.errors import Forbidden, NotFound
 from openvisit.store.models import Appointment
 
-OVERRIDE_ACTION = "openvisit.appointment.rulesOverridden"
-
 
 @dataclass(frozen=True)
 class Authority:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.bookings.records import require_business, snapshots
 from openvisit.bookings.views import BusinessView, snapshot
 from openvisit.clock import Clock
@@ -79,9 +80,7 @@ def create_business(
         )
         _apply(business, changes)
         session.add(business)
-        audit.record(
-            session, "openvisit.business.created", actor=actor, subject=business_id, at=now
-        )
+        audit.record(session, Action.BUSINESS_CREATED, actor=actor, subject=business_id, at=now)
         session.flush()
         return snapshot(BusinessView, business)
 
@@ -96,7 +95,7 @@ def update_business(
         business.last_updated_date_time = now
         audit.record(
             session,
-            "openvisit.business.updated",
+            Action.BUSINESS_UPDATED,
             actor=actor,
             subject=business_id,
             at=now,
@@ -111,7 +110,7 @@ def delete_business(db: Database, clock: Clock, business_id: str, *, actor: str)
         business = require_business(session, business_id)
         session.delete(business)
         audit.record(
-            session, "openvisit.business.deleted", actor=actor, subject=business_id, at=clock.now()
+            session, Action.BUSINESS_DELETED, actor=actor, subject=business_id, at=clock.now()
         )
 
 
@@ -135,10 +134,8 @@ def _set_published(
         # when the server moves (behind a proxy, to another port), so none is kept.
         business.public_url = None
         business.last_updated_date_time = now
-        action = "published" if published else "unpublished"
-        audit.record(
-            session, f"openvisit.business.{action}", actor=actor, subject=business_id, at=now
-        )
+        action = Action.BUSINESS_PUBLISHED if published else Action.BUSINESS_UNPUBLISHED
+        audit.record(session, action, actor=actor, subject=business_id, at=now)
 
 
 def _apply(business: Business, changes: Mapping[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openvisit.audit import actions
 from openvisit.bookings.records import ResourceKind
 from openvisit.bookings.views import CustomerView
 from openvisit.store.models import Customer
@@ -10,7 +11,7 @@ CUSTOMERS = ResourceKind(
     model=Customer,
     view=CustomerView,
     label="customer",
-    action_prefix="openvisit.customer",
+    actions=actions.CUSTOMER,
     columns={
         "id": Customer.id,
         "displayName": Customer.display_name,

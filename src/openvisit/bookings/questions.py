@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from openvisit.audit import actions
 from openvisit.bookings.records import Changes, ResourceKind
 from openvisit.bookings.services import forget_custom_question
 from openvisit.bookings.views import CustomQuestionView
@@ -25,7 +26,7 @@ CUSTOM_QUESTIONS = ResourceKind(
     model=CustomQuestion,
     view=CustomQuestionView,
     label="custom question",
-    action_prefix="openvisit.customQuestion",
+    actions=actions.CUSTOM_QUESTION,
     columns={
         "id": CustomQuestion.id,
         "displayName": CustomQuestion.display_name,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from openvisit import audit
+from openvisit.audit.actions import RecordActions
 from openvisit.bookings.views import V, snapshot
 from openvisit.clock import Clock
 from openvisit.errors import NotFound
@@ -46,7 +47,7 @@ class ResourceKind(Generic[R, V]):
     model: type[R]
     view: type[V]  # what the services return: a frozen copy of the row
     label: str  # as in messages: "service", "staff member"
-    action_prefix: str  # audit namespace, e.g. "openvisit.service"
+    actions: RecordActions  # what the audit log calls its creation, change and deletion
     columns: Mapping[str, InstrumentedAttribute[Any]]  # API property -> filterable column
     check: Check = field(default=_no_check)
     on_delete: Cleanup = field(default=_no_cleanup)
@@ -121,7 +122,7 @@ def create_record(
         session.add(record)
         audit.record(
             session,
-            f"{kind.action_prefix}.created",
+            kind.actions.created,
             actor=actor,
             subject=record.id,
             at=now,
@@ -149,7 +150,7 @@ def update_record(
         record.last_updated_date_time = now
         audit.record(
             session,
-            f"{kind.action_prefix}.updated",
+            kind.actions.updated,
             actor=actor,
             subject=record.id,
             at=now,
@@ -173,7 +174,7 @@ def delete_record(
         session.delete(record)
         audit.record(
             session,
-            f"{kind.action_prefix}.deleted",
+            kind.actions.deleted,
             actor=actor,
             subject=record_id,
             at=clock.now(),

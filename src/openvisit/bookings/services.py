@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openvisit.audit import actions
 from openvisit.bookings.records import Changes, ResourceKind
 from openvisit.bookings.views import ServiceView
 from openvisit.errors import InvalidInput
@@ -67,7 +68,7 @@ SERVICES = ResourceKind(
     model=Service,
     view=ServiceView,
     label="service",
-    action_prefix="openvisit.service",
+    actions=actions.SERVICE,
     columns={
         "id": Service.id,
         "displayName": Service.display_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openvisit.audit import actions
 from openvisit.bookings.records import ResourceKind
 from openvisit.bookings.services import forget_staff_member
 from openvisit.bookings.views import StaffMemberView
@@ -11,7 +12,7 @@ STAFF_MEMBERS = ResourceKind(
     model=StaffMember,
     view=StaffMemberView,
     label="staff member",
-    action_prefix="openvisit.staffMember",
+    actions=actions.STAFF_MEMBER,
     columns={
         "id": StaffMember.id,
         "displayName": StaffMember.display_name,

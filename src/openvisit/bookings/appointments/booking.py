@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.bookings import outcomes
 from openvisit.bookings.appointments.checks import (
     check_answers,
@@ -221,7 +222,7 @@ def _insert(
         else []
     )
     audit_row = audit.row(
-        "openvisit.appointment.booked",
+        Action.APPOINTMENT_BOOKED,
         actor=authority.actor,
         subject=row["id"],
         at=now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.bookings.appointments.checks import check_change_cutoff, override_row
 from openvisit.bookings.appointments.holds import release
 from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
@@ -32,17 +33,17 @@ def cancel(
         appointment.cancelled_date_time = appointment.last_updated_date_time = now
         audit.record(
             session,
-            "openvisit.appointment.cancelled",
+            Action.APPOINTMENT_CANCELLED,
             actor=authority.actor,
             subject=appointment.id,
             at=now,
             data={"message": message or ""},
         )
         if cutoff:
-            audit.record(
-                session,
-                **override_row(authority, appointment.id, appointment.business_id, [cutoff], now),
+            override = override_row(
+                authority, appointment.id, appointment.business_id, [cutoff], now
             )
+            audit.add(session, [override])
         return snapshot(AppointmentView, appointment)
 
 
@@ -62,7 +63,7 @@ def delete(
         session.delete(appointment)
         audit.record(
             session,
-            "openvisit.appointment.deleted",
+            Action.APPOINTMENT_DELETED,
             actor=actor,
             subject=appointment_id,
             at=clock.now(),

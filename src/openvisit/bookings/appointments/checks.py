@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.bookings.appointments.request import AppointmentRequest
-from openvisit.bookings.authority import OVERRIDE_ACTION, Authority
+from openvisit.bookings.authority import Authority
 from openvisit.bookings.availability import bookable_time, booking_policy, service_spec
 from openvisit.errors import Conflict, InvalidInput
 from openvisit.scheduling.booking import refusal
@@ -161,7 +162,7 @@ def override_row(
 ) -> dict[str, Any]:
     """The audit row naming who set aside which booking rules for which appointment."""
     return audit.row(
-        OVERRIDE_ACTION,
+        Action.APPOINTMENT_RULES_OVERRIDDEN,
         actor=authority.actor,
         subject=appointment_id,
         at=now,

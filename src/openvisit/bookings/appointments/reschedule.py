@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openvisit import audit
+from openvisit.audit.actions import Action
 from openvisit.bookings import outcomes
 from openvisit.bookings.appointments.changes import AppointmentChanges, merged
 from openvisit.bookings.appointments.checks import (
@@ -139,17 +140,14 @@ def _apply(
         hold(session, appointment, spec)
     audit.record(
         session,
-        "openvisit.appointment.rescheduled" if moves else "openvisit.appointment.updated",
+        Action.APPOINTMENT_RESCHEDULED if moves else Action.APPOINTMENT_UPDATED,
         actor=authority.actor,
         subject=appointment.id,
         at=now,
         data={"businessId": business.id},
     )
     if overridden:
-        audit.record(
-            session,
-            **override_row(authority, appointment.id, business.id, overridden, now),
-        )
+        audit.add(session, [override_row(authority, appointment.id, business.id, overridden, now)])
     session.flush()
     return appointment
 
