@@ -37,7 +37,7 @@ def cancel(
             actor=authority.actor,
             subject=appointment.id,
             at=now,
-            data={"message": message or ""},
+            data={"businessId": appointment.business_id, "message": message or ""},
         )
         if cutoff:
             override = override_row(
@@ -61,10 +61,18 @@ def delete(
         appointment = load_appointment(session, business_id, appointment_id)
         check_owned(own_staff_id, appointment)
         session.delete(appointment)
+        # The row is the only trace left of the appointment: say what it was.
+        gone = {
+            "businessId": appointment.business_id,
+            "start": appointment.start_date_time.isoformat(),
+            "staff": list(appointment.staff_member_ids),
+            "status": appointment.status,
+        }
         audit.record(
             session,
             Action.APPOINTMENT_DELETED,
             actor=actor,
             subject=appointment_id,
             at=clock.now(),
+            data=gone,
         )
