@@ -34,6 +34,22 @@ TEST_RUN_VARIABLES = frozenset(
 )
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    fuzz = parser.getgroup("openvisit fuzz", "tests/graph/test_fuzz.py beyond its default budget")
+    fuzz.addoption(
+        "--fuzz-examples",
+        type=int,
+        metavar="N",
+        help="cases per operation and generation mode (default 10); randomizes the input",
+    )
+    fuzz.addoption(
+        "--fuzz-seconds",
+        type=float,
+        metavar="S",
+        help="wall-clock cap per backend, 0 for none (default 25, or none with --fuzz-examples)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Drop the caller's OPENVISIT_* settings before any test (or server it starts) reads them.
 
