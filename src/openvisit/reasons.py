@@ -166,6 +166,7 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
             409, "The appointment can no longer be changed or cancelled {closed}."
         ),
         "appointmentCancelled": Reason(409, "The appointment '{appointment}' is cancelled."),
+        "appointmentWasCancelled": Reason(404, "The appointment '{appointment}' was cancelled."),
         "changedMeanwhile": Reason(
             409, "The appointment was changed by someone else; read it again."
         ),

@@ -138,10 +138,10 @@ def test_new_staff_are_booked_under_the_rules(runtime, clinic, booked):
         _update(runtime, clinic, restaffed, start=runtime.clock.now() + timedelta(minutes=30))
 
 
-def test_a_cancelled_appointment_cannot_be_patched(runtime, clinic, booked):
+def test_a_cancelled_appointment_is_gone_for_a_patch(runtime, clinic, booked):
     cancel(runtime.db, runtime.clock, clinic["business"], booked.id, None, authority=CONSUMER)
 
-    with pytest.raises(Conflict, match="is cancelled"):
+    with pytest.raises(NotFound, match="was cancelled"):
         _update(runtime, clinic, booked, details={"serviceNotes": "late"})
 
 

@@ -13,8 +13,9 @@ the booking rules hold here as everywhere. Decisions where Graph leaves room:
 - PATCH merges the sent properties into the stored appointment and books the result
   again under the same rules (`bookings.appointments.changes`); a new serviceId without
   an end takes that service's length.
-- Lists and calendarView leave cancelled appointments out (see
-  `bookings.appointment_queries`); GET by id still returns them.
+- A cancelled appointment is gone for Graph clients, as cancelling takes it off the
+  business's calendar: lists and calendarView leave it out, GET and PATCH answer 404,
+  a second cancel 409. The row stays for history.
 - Each root answers in its CSDL's shape: v1.0 startDateTime/endDateTime, beta start/end,
   customerId, customerLocation, onlineMeetingUrl and the invoice fields; both carry the
   first customer's flat customerName, customerEmailAddress, customerPhone, customerNotes.
@@ -397,7 +398,7 @@ def get_appointment(
     runtime: RuntimeDep,
     caller: Reader,
 ) -> Any:
-    """Get an appointment; start and end are always in UTC."""
+    """Get an appointment (404 once cancelled); start and end are always in UTC."""
     options = parse_options(request)
     appointment = appointments.get_appointment(
         runtime.db, business_id, appointment_id, own_staff_id=caller.own_staff_id

@@ -19,10 +19,16 @@ CANCELLED = "cancelled"
 def get_appointment(
     db: Database, business_id: str, appointment_id: str, *, own_staff_id: str | None = None
 ) -> AppointmentView:
-    """An appointment; with `own_staff_id`, only one of that staff member's."""
+    """A booked appointment; with `own_staff_id`, only one of that staff member's.
+
+    A cancelled one answers 404 as in Graph, where cancelling takes the appointment off
+    the business's calendar: neither version's bookingAppointment has a property that
+    could tell a reader it is cancelled. Its row stays for history and audit.
+    """
     with db.read() as session:
         appointment = load_appointment(session, business_id, appointment_id)
         check_owned(own_staff_id, appointment)
+        check_on_calendar(appointment)
         return snapshot(AppointmentView, appointment)
 
 
@@ -42,6 +48,12 @@ def active(session: Session, business_id: str, appointment_id: str) -> Appointme
     appointment = load_appointment(session, business_id, appointment_id)
     check_active(appointment)
     return appointment
+
+
+def check_on_calendar(appointment: Appointment) -> None:
+    """Reading or editing a cancelled appointment: it is off the calendar (404)."""
+    if appointment.status != ACTIVE:
+        raise NotFound("appointmentWasCancelled", appointment=appointment.id)
 
 
 def check_active(appointment: Appointment) -> None:

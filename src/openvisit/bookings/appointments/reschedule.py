@@ -26,7 +26,7 @@ from openvisit.bookings.appointments.holds import hold, release
 from openvisit.bookings.appointments.lookup import (
     active,
     business_service,
-    check_active,
+    check_on_calendar,
     load_appointment,
 )
 from openvisit.bookings.appointments.request import AppointmentRequest
@@ -86,8 +86,8 @@ def update(
     with _refusing_overlap(), db.write() as session:
         appointment = load_appointment(session, business_id, appointment_id)
         check_owned(authority.own_staff_id, appointment)
+        check_on_calendar(appointment)
         request = merged(appointment, changes)
-        check_active(appointment)
         return snapshot(AppointmentView, _apply(session, appointment, request, authority, now))
 
 
