@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +36,14 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = WAIT_SEC
             return
         time.sleep(0.05)
     raise AssertionError(f"{what} did not happen within {seconds} s")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _file_limit(limit: int) -> Callable[[], None]:
@@ -75,6 +84,8 @@ def running_server(
             ),
             "the server starting",
         )
+        # uvicorn logs "startup complete" before it binds the socket: wait for the bind too.
+        wait_for(lambda: _accepts(port) or process.poll() is not None, "the server listening")
         assert process.poll() is None, server.log_text()
         yield server
     finally:
