@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from openvisit.bookings.availability import (
@@ -36,26 +36,15 @@ from openvisit.bookings.records import require_business
 from openvisit.clock import Clock
 from openvisit.errors import InvalidInput, NotFound
 from openvisit.scheduling.intervals import Interval
-from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts, micros
-from openvisit.scheduling.slots import Booking
+from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts
+from openvisit.store import booking_queries
 from openvisit.store.db import Database
 from openvisit.store.hold_ranges import hold_ranges
-from openvisit.store.models import Appointment, Business, Service, StaffHold, StaffMember
+from openvisit.store.models import Business, Service, StaffMember
 
 # With staff ids the answer grows with staff x starts (300 staff over a month is several
 # megabytes), so a caller who wants them asks a week at a time.
 MAX_WINDOW_WITH_STAFF = timedelta(days=7)
-
-# Only what hours and order need: loading 300 whole staff members (their JSON settings)
-# cost about as much as the engine's own work.
-_STAFF = select(
-    StaffMember.id,
-    StaffMember.use_business_hours,
-    StaffMember.time_zone,
-    StaffMember.working_hours,
-    StaffMember.created_date_time,
-).where(StaffMember.business_id == bindparam("business_id"))
-_NAMED_STAFF = _STAFF.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -99,7 +88,11 @@ def list_slot_counts(
         reach = Interval(window.start - MAX_BUFFER, window.end + spec.duration + MAX_BUFFER)
         ids = [member.id for member in members]
         blocked = hold_ranges(session, ids, reach.start, reach.end)
-        sittings = _sittings(session, ids, spec.id, reach) if spec.capacity > 1 else {}
+        sittings = (
+            booking_queries.service_sittings(session, ids, spec.id, reach)
+            if spec.capacity > 1
+            else {}
+        )
     hours: dict[Hashable, list[Interval]] = {}
     staff: list[StaffTime] = []
     for member in members:
@@ -153,11 +146,9 @@ def _members(
 ) -> list[Row[Any]]:
     """Who the booking path would consider: `only`, else the service's staff (or all)."""
     wanted = [only] if only else list(dict.fromkeys(service.staff_member_ids or []))
-    if wanted:
-        rows = session.execute(_NAMED_STAFF, {"business_id": business_id, "staff_ids": wanted})
-    else:
-        rows = session.execute(_STAFF, {"business_id": business_id})
-    found = {member.id: member for member in rows}
+    found = {
+        member.id: member for member in booking_queries.staff_hours(session, business_id, wanted)
+    }
     if only and only not in found:
         raise NotFound("staffNotFound", staff=only)
     if wanted:
@@ -170,50 +161,3 @@ def _hours_key(member: Row[Any]) -> Hashable:
     if member.use_business_hours:
         return "business"
     return (member.time_zone, json.dumps(member.working_hours or [], sort_keys=True))
-
-
-# A group service's own sittings: seats and times as the engine needs them, and the
-# hold's range (as read by hold_ranges) to tell them apart from other busy time.
-_SITTINGS = (
-    select(
-        StaffHold.staff_id,
-        StaffHold.blocked_start,
-        StaffHold.blocked_end,
-        Appointment.start_date_time,
-        Appointment.end_date_time,
-        Appointment.pre_buffer_seconds,
-        Appointment.post_buffer_seconds,
-        Appointment.seats,
-    )
-    .join(Appointment, Appointment.id == StaffHold.appointment_id)
-    .where(
-        StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
-        StaffHold.blocked_end > bindparam("window_start"),
-        StaffHold.blocked_start < bindparam("window_end"),
-        Appointment.service_id == bindparam("service_id"),
-    )
-)
-
-
-def _sittings(
-    session: Session, staff_ids: Sequence[str], service_id: str, window: Interval
-) -> dict[str, list[tuple[tuple[int, int], Booking]]]:
-    params = {
-        "staff_ids": list(staff_ids),
-        "window_start": window.start,
-        "window_end": window.end,
-        "service_id": service_id,
-    }
-    found: dict[str, list[tuple[tuple[int, int], Booking]]] = {}
-    for staff_id, low, high, start, end, pre, post, seats in session.execute(_SITTINGS, params):
-        booking = Booking(
-            staff_id=staff_id,
-            service_id=service_id,
-            start=start,
-            end=end,
-            pre_buffer=timedelta(seconds=pre),
-            post_buffer=timedelta(seconds=post),
-            seats=seats,
-        )
-        found.setdefault(staff_id, []).append(((micros(low), micros(high)), booking))
-    return found

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from openvisit.scheduling.intervals import Interval
+from openvisit.scheduling.slot_counts import micros
 from openvisit.scheduling.slots import Booking
 from openvisit.store.models import (
     Appointment,
@@ -98,18 +99,82 @@ def staff_bookings(
         rows = session.execute(_BUSY, params).all()
     busy: dict[str, list[Booking]] = {staff_id: [] for staff_id in staff_ids}
     for staff_id, service_id, start, end, pre, post, seats in rows:
-        busy[staff_id].append(
-            Booking(
-                staff_id=staff_id,
-                service_id=service_id or "",
-                start=start,
-                end=end,
-                pre_buffer=timedelta(seconds=pre),
-                post_buffer=timedelta(seconds=post),
-                seats=seats,
-            )
-        )
+        busy[staff_id].append(_booking(staff_id, service_id or "", start, end, pre, post, seats))
     return busy
+
+
+def _booking(
+    staff_id: str, service_id: str, start: datetime, end: datetime, pre: int, post: int, seats: int
+) -> Booking:
+    return Booking(
+        staff_id=staff_id,
+        service_id=service_id,
+        start=start,
+        end=end,
+        pre_buffer=timedelta(seconds=pre),
+        post_buffer=timedelta(seconds=post),
+        seats=seats,
+    )
+
+
+# Only what hours and order need: loading 300 whole staff members (their JSON settings)
+# cost about as much as the engine's own work.
+_STAFF_HOURS = select(
+    StaffMember.id,
+    StaffMember.use_business_hours,
+    StaffMember.time_zone,
+    StaffMember.working_hours,
+    StaffMember.created_date_time,
+).where(StaffMember.business_id == bindparam("business_id"))
+_NAMED_STAFF_HOURS = _STAFF_HOURS.where(StaffMember.id.in_(bindparam("staff_ids", expanding=True)))
+
+
+def staff_hours(session: Session, business_id: str, staff_ids: Sequence[str]) -> list[Row[Any]]:
+    """Id, hours and creation time of these staff members (all of the business's if none)."""
+    if staff_ids:
+        params = {"business_id": business_id, "staff_ids": list(staff_ids)}
+        return list(session.execute(_NAMED_STAFF_HOURS, params))
+    return list(session.execute(_STAFF_HOURS, {"business_id": business_id}))
+
+
+# A group service's own sittings: seats and times as the engine needs them, and the
+# hold's range (as read by hold_ranges) to tell them apart from other busy time.
+_SITTINGS = (
+    select(
+        StaffHold.staff_id,
+        StaffHold.blocked_start,
+        StaffHold.blocked_end,
+        Appointment.start_date_time,
+        Appointment.end_date_time,
+        Appointment.pre_buffer_seconds,
+        Appointment.post_buffer_seconds,
+        Appointment.seats,
+    )
+    .join(Appointment, Appointment.id == StaffHold.appointment_id)
+    .where(
+        StaffHold.staff_id.in_(bindparam("staff_ids", expanding=True)),
+        StaffHold.blocked_end > bindparam("window_start"),
+        StaffHold.blocked_start < bindparam("window_end"),
+        Appointment.service_id == bindparam("service_id"),
+    )
+)
+
+
+def service_sittings(
+    session: Session, staff_ids: Sequence[str], service_id: str, window: Interval
+) -> dict[str, list[tuple[tuple[int, int], Booking]]]:
+    """Each staff member's sittings of one service meeting `window`, keyed by hold range."""
+    params = {
+        "staff_ids": list(staff_ids),
+        "window_start": window.start,
+        "window_end": window.end,
+        "service_id": service_id,
+    }
+    found: dict[str, list[tuple[tuple[int, int], Booking]]] = {}
+    for staff_id, low, high, start, end, pre, post, seats in session.execute(_SITTINGS, params):
+        booking = _booking(staff_id, service_id, start, end, pre, post, seats)
+        found.setdefault(staff_id, []).append(((micros(low), micros(high)), booking))
+    return found
 
 
 def appointments_per_staff(
