@@ -48,7 +48,7 @@ from openvisit.bookings.appointments import AppointmentRequest, book
 from openvisit.bookings.authority import Authority
 from openvisit.bookings.services import SERVICES
 from openvisit.bookings.staff import STAFF_MEMBERS
-from openvisit.clock import SystemClock
+from openvisit.clock import Clock, SystemClock
 from openvisit.scheduling.booking import group_key
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
@@ -177,6 +177,35 @@ def plan(start_day: date, rng: random.Random) -> list[Planned]:
     return sorted(chosen, key=lambda item: (item.start, item.staff))
 
 
+def create_services(
+    db: Database,
+    clock: Clock,
+    business_id: str,
+    shapes: Sequence[ServiceShape],
+    staff_ids: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """Create each shape as a service (given by `staff_ids`, or by everyone); key -> id."""
+    staffing = {} if staff_ids is None else {"staff_member_ids": list(staff_ids)}
+    return {
+        shape.key: records.create_record(
+            db,
+            clock,
+            SERVICES,
+            business_id,
+            {
+                "display_name": shape.name,
+                "default_duration_seconds": shape.minutes * 60,
+                "pre_buffer_seconds": shape.buffer_minutes * 60,
+                "post_buffer_seconds": shape.buffer_minutes * 60,
+                "maximum_attendees_count": shape.capacity,
+                **staffing,
+            },
+            actor="benchmark",
+        ).id
+        for shape in shapes
+    }
+
+
 def seed(db: Database, *, start_day: date | None = None) -> Business:
     """Create the business, its staff and services, and book the 5,000 appointments."""
     clock = SystemClock()
@@ -214,24 +243,7 @@ def seed(db: Database, *, start_day: date | None = None) -> Business:
         ).id
         for n in range(STAFF)
     ]
-    service_ids = {
-        shape.key: records.create_record(
-            db,
-            clock,
-            SERVICES,
-            business.id,
-            {
-                "display_name": shape.name,
-                "default_duration_seconds": shape.minutes * 60,
-                "pre_buffer_seconds": shape.buffer_minutes * 60,
-                "post_buffer_seconds": shape.buffer_minutes * 60,
-                "maximum_attendees_count": shape.capacity,
-                "staff_member_ids": staff_ids,
-            },
-            actor="benchmark",
-        ).id
-        for shape in SERVICE_SHAPES
-    }
+    service_ids = create_services(db, clock, business.id, SERVICE_SHAPES, staff_ids)
     for n, item in enumerate(plan(start_day, random.Random(SEED))):
         customers = tuple(
             {"name": f"Customer {n}-{seat}", "emailAddress": f"c{n}.{seat}@example.test"}

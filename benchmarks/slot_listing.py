@@ -51,6 +51,7 @@ from seed import (
     ZONE,
     ZONE_NAME,
     ServiceShape,
+    create_services,
     first_day,
     local,
     token,
@@ -59,7 +60,6 @@ from sqlalchemy import insert
 
 from openvisit.bookings import businesses, records
 from openvisit.bookings.appointments.holds import holds_of
-from openvisit.bookings.services import SERVICES
 from openvisit.bookings.slot_listing import list_slot_counts
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.clock import SystemClock
@@ -173,23 +173,7 @@ def seed_clinic(db: Database, start_day: date) -> Clinic:
         for n, shift in enumerate(shifts)
     ]
     # No staffMemberIds: a service given by everyone (Graph's list holds at most 100).
-    service_ids = {
-        kind.key: records.create_record(
-            db,
-            clock,
-            SERVICES,
-            business.id,
-            {
-                "display_name": kind.name,
-                "default_duration_seconds": kind.minutes * 60,
-                "pre_buffer_seconds": kind.buffer_minutes * 60,
-                "post_buffer_seconds": kind.buffer_minutes * 60,
-                "maximum_attendees_count": kind.capacity,
-            },
-            actor="benchmark",
-        ).id
-        for kind in SERVICE_SHAPES
-    }
+    service_ids = create_services(db, clock, business.id, SERVICE_SHAPES)
     count = _book_in_bulk(db, business.id, staff_ids, shifts, service_ids, start_day)
     return Clinic(business.id, staff_ids, service_ids, start_day, count)
 
