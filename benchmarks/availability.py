@@ -247,9 +247,10 @@ def print_figures(title: str, figures: Sequence[Comparison], sizes: Sequence[int
     for figure in figures:
         values = "".join(f"{value:11.2f} {figure.unit:<2}" for value in figure.values)
         ratio = f"  {figure.ratio:5.2f}x" if len(sizes) > 1 else ""
-        target = "" if figure.target is None else f"  (target < {figure.target:g} ms:"
-        if target:
-            target += " met)" if figure.met else " MISSED)"
+        target = ""
+        if figure.target is not None:
+            bound = f">= {figure.target:g}/s" if figure.unit == "/s" else f"< {figure.target:g} ms"
+            target = f"  (target {bound}: " + ("met)" if figure.met else "MISSED)")
         print(f"  {figure.label:<54}{values}{ratio}{target}  {figure.note}")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import secrets
 import statistics
 import tempfile
 import time
@@ -143,7 +144,9 @@ def _bookings_load(db: Database, business: Business, repeat: int) -> list[str]:
 def breakdown(backend: Backend, business: Business, repeat: int = 15) -> list[str]:
     """Per-request counts and costs, in-process, on a working copy of `backend`."""
     with backend.fresh() as url, tempfile.TemporaryDirectory() as folder:
-        settings = Settings(data_dir=Path(folder), database_url=url, secret_key="b" * 48)
+        settings = Settings(
+            data_dir=Path(folder), database_url=url, secret_key=secrets.token_urlsafe(48)
+        )
         runtime = build_runtime(settings)
         reader, writer = token(runtime.db, READ_SCOPES), token(runtime.db, WRITE_SCOPES)
         pairs = iter(free_pairs(runtime.db, business))

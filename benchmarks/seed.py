@@ -475,18 +475,25 @@ def token(db: Database, scopes: str) -> str:
 
 
 def double_bookings(db: Database) -> int:
-    """Pairs of holds of one staff member whose buffered ranges overlap (must be 0).
+    """Sittings that overlap an earlier sitting of the same staff member (must be 0).
 
-    Holds of one group sitting share a group_key and may share the time.
+    The holds of one group sitting share a group_key and the time, so they are folded
+    into one range first; then each staff member's ranges, in start order, are compared
+    with the latest end before them. That is one sort, where a self-join of the holds
+    compared every pair and took minutes on the 200,000-row database.
     """
     with db.read() as session:
         return int(
             session.execute(
                 text(
-                    "SELECT count(*) FROM staff_holds a JOIN staff_holds b"
-                    " ON a.staff_id = b.staff_id AND a.appointment_id < b.appointment_id"
-                    " AND a.group_key <> b.group_key"
-                    " AND a.blocked_start < b.blocked_end AND b.blocked_start < a.blocked_end"
+                    "WITH sittings AS ("
+                    " SELECT staff_id, group_key, min(blocked_start) AS s, max(blocked_end) AS e"
+                    " FROM staff_holds GROUP BY staff_id, group_key),"
+                    " ordered AS ("
+                    " SELECT s, max(e) OVER (PARTITION BY staff_id ORDER BY s, e, group_key"
+                    " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_end"
+                    " FROM sittings)"
+                    " SELECT count(*) FROM ordered WHERE s < latest_end"
                 )
             ).scalar_one()
         )
