@@ -10,12 +10,14 @@ SQLite each is a local call and runs on its own.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Insert, bindparam, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from openvisit.store.models import Base, table_of
 
@@ -39,6 +41,9 @@ def insert_rows(session: Session, writes: Sequence[tuple[type[Base], Rows]]) -> 
             if model_rows:
                 session.execute(insert(table_of(model)), list(model_rows))
         return
+    # A column left out of a row takes its model default, as a plain INSERT gives it;
+    # the one-statement form would otherwise bind it under its bare name, unset.
+    rows = [(model, {**_defaults(model), **row}) for model, row in rows]
     shape: Shape = tuple((model, tuple(row)) for model, row in rows)
     params = {
         _name(number, column): value
@@ -70,6 +75,16 @@ def _statement(shape: Shape) -> Insert:
             _STATEMENTS.clear()
         _STATEMENTS[shape] = statement
     return statement
+
+
+@functools.cache
+def _defaults(model: type[Base]) -> dict[str, Any]:
+    """The model's scalar column defaults (`default=0`), by column name."""
+    return {
+        column.name: column.default.arg
+        for column in table_of(model).columns
+        if isinstance(column.default, ScalarElementColumnDefault)
+    }
 
 
 def _name(number: int, column: str) -> str:

@@ -252,6 +252,13 @@ class Appointment(BusinessChild, Base):
     status: Mapped[str] = mapped_column(String(16), default="booked")
     cancellation_message: Mapped[str | None] = mapped_column(Text)
     cancelled_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # iCalendar SEQUENCE of the invitations sent for it: grows with every move and cancel,
+    # so calendar clients replace the event instead of adding a second one.
+    ical_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Part of every manage link signed for it; raising it revokes all links given out.
+    link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The language the consumer booked in (a BCP 47 tag); None: the business's.
+    customer_language: Mapped[str | None] = mapped_column(String(35))
 
 
 class StaffHold(Base):
@@ -296,3 +303,92 @@ class IdempotencyKey(Base):
         String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE")
     )
     created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Notification(Base):
+    """One message to one recipient over one channel, due at a time: a row, not a timer.
+
+    Written in the transaction of the appointment change that causes it, so a booking and
+    its confirmation and reminders commit together or not at all. `available_at` is when
+    the dispatcher may next claim it (the due time, later a retry's backoff); a claim sets
+    `status` to sending with a lease, so a dispatcher killed mid-batch loses nothing: the
+    lease runs out and another claims the row. `idempotency_key` names the one send this
+    row stands for; it is unique, and it becomes the e-mail's Message-ID and the SMS
+    provider's repeatability id.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key"),
+        # The claim: "pending (or sending with a lapsed lease), available now", oldest first.
+        Index("ix_notifications_claim", "status", "available_at"),
+        Index("ix_notifications_appointment", "appointment_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    business_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    # SET NULL: a deleted appointment's delivery history stays readable.
+    appointment_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    audience: Mapped[str] = mapped_column(String(16))  # customer | staff
+    recipient: Mapped[str] = mapped_column(String(320))  # an address or an E.164 number
+    recipient_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    language: Mapped[str] = mapped_column(String(35))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Past this a message not yet sent is pointless (a reminder once the visit began):
+    # it is dropped and logged instead of sent late.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(512))
+    # What the message says beyond the appointment: a reminder's text, the SEQUENCE of
+    # its calendar file, a cancellation message.
+    data: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    provider_id: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class NotificationEvent(Base):
+    """The delivery log: one row per thing that happened to a notification."""
+
+    __tablename__ = "notification_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # queued | moved | claimed | sent | retrying | failed | cancelled | dropped
+    event: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A message the local outbox transport kept instead of sending (the demo's mail)."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    subject: Mapped[str | None] = mapped_column(String(998))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    calendar: Mapped[str | None] = mapped_column(Text)
+    # [{filename, contentType, size}] of the other attachments; their bytes are not kept.
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
+    idempotency_key: Mapped[str] = mapped_column(String(512), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -205,6 +205,9 @@ def _insert(
         "status": ACTIVE,
         "cancellation_message": None,
         "cancelled_date_time": None,
+        "ical_sequence": 0,
+        "link_version": 0,
+        "customer_language": None,
         "created_date_time": now,
         "last_updated_date_time": now,
     }
