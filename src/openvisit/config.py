@@ -113,6 +113,27 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis URL for cross-process events (optional)."
     )
+    email_transport: Literal["outbox", "smtp"] = Field(
+        default="outbox",
+        description=(
+            "How e-mail leaves: smtp (OPENVISIT_SMTP_*), or outbox, which keeps every "
+            "message for signed-in administrators to read at /dev/outbox."
+        ),
+    )
+    sms_transport: Literal["outbox", "twilio", "acs"] = Field(
+        default="outbox",
+        description=(
+            "How text messages leave: twilio (OPENVISIT_TWILIO_*), acs for Azure "
+            "Communication Services (OPENVISIT_ACS_*), or outbox, kept for /dev/outbox."
+        ),
+    )
+    notifications_in_server: bool = Field(
+        default=True,
+        description=(
+            "Send due notifications from `openvisit serve` itself. Turn off when separate "
+            "`openvisit worker` processes send them."
+        ),
+    )
     dev_mode: bool = Field(
         default=False, description="Development mode: allows placeholder secrets."
     )
