@@ -167,6 +167,8 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         ),
         "appointmentCancelled": Reason(409, "The appointment '{appointment}' is cancelled."),
         "appointmentWasCancelled": Reason(404, "The appointment '{appointment}' was cancelled."),
+        "manageLinkInvalid": Reason(404, "This link is not valid."),
+        "manageLinkExpired": Reason(404, "This link has expired."),
         "changedMeanwhile": Reason(
             409, "The appointment was changed by someone else; read it again."
         ),

@@ -130,3 +130,6 @@ class AppointmentView(ChildView):
     status: str
     cancellation_message: str | None
     cancelled_date_time: datetime | None
+    ical_sequence: int
+    link_version: int
+    customer_language: str | None
