@@ -83,6 +83,7 @@ class _Draft:
     customers: list[dict[str, Any]]
     customer_time_zone: str | None
     details: dict[str, Any]
+    customer_language: str | None = None
     overridden: tuple[str, ...] = ()  # the rules an override set aside, for the audit
 
 
@@ -166,6 +167,7 @@ def _prepare(
         customers=customers,
         customer_time_zone=request.customer_time_zone,
         details={**inherited, **request.details},
+        customer_language=request.customer_language,
         overridden=overridden,
     )
 
@@ -207,7 +209,7 @@ def _insert(
         "cancelled_date_time": None,
         "ical_sequence": 0,
         "link_version": 0,
-        "customer_language": None,
+        "customer_language": draft.customer_language,
         "created_date_time": now,
         "last_updated_date_time": now,
     }

@@ -21,3 +21,5 @@ class AppointmentRequest:
     pre_buffer: timedelta | None = None
     post_buffer: timedelta | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    # The language the consumer booked in (a booking page sets it); None: the business's.
+    customer_language: str | None = None
