@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from openvisit import audit
 from openvisit.audit.actions import Action
 from openvisit.bookings import outcomes
+from openvisit.bookings.appointments import notices
 from openvisit.bookings.appointments.checks import (
     check_answers,
     overridden_rules,
@@ -35,7 +36,10 @@ from openvisit.store.inserts import insert_rows
 from openvisit.store.models import (
     Appointment,
     AuditRecord,
+    Business,
     IdempotencyKey,
+    Notification,
+    NotificationEvent,
     Service,
     StaffHold,
     StaffMember,
@@ -75,6 +79,7 @@ class _Draft:
     """A booking decided but not yet written: who, when, and what the row will hold."""
 
     business_id: str
+    business: Business
     service: Service
     spec: ServiceSpec
     start: datetime
@@ -159,6 +164,7 @@ def _prepare(
     inherited = {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}
     return _Draft(
         business_id=business.id,
+        business=business,
         service=service,
         spec=spec,
         start=start,
@@ -238,6 +244,9 @@ def _insert(
         audit_rows.append(
             override_row(authority, row["id"], draft.business_id, draft.overridden, now)
         )
+    # The confirmations, the providers' notices and the reminders commit with the booking.
+    situation = notices.situation_for(row, draft.business, draft.service, draft.staff)
+    notification_rows, queued_rows = notices.booked_rows(situation, draft.business_id, now)
     # Plain INSERTs rather than the ORM's unit of work: on SQLite this runs while the
     # whole database is locked for writers, so every statement's cost counts.
     insert_rows(
@@ -247,6 +256,8 @@ def _insert(
             (StaffHold, holds_of(row, spec)),
             (IdempotencyKey, key_rows),
             (AuditRecord, audit_rows),
+            (Notification, notification_rows),
+            (NotificationEvent, queued_rows),
         ],
     )
     return Appointment(**row)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from openvisit import audit
 from openvisit.audit.actions import Action
+from openvisit.bookings.appointments import notices
 from openvisit.bookings.appointments.checks import check_change_cutoff, override_row
 from openvisit.bookings.appointments.holds import release
 from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
 from openvisit.bookings.authority import Authority, check_owned
+from openvisit.bookings.records import require_business
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.store.db import Database
+from openvisit.store.models import Service
 
 
 def cancel(
@@ -31,6 +34,9 @@ def cancel(
         release(session, appointment.id)
         appointment.status, appointment.cancellation_message = CANCELLED, message
         appointment.cancelled_date_time = appointment.last_updated_date_time = now
+        business = require_business(session, appointment.business_id)
+        service = session.get(Service, appointment.service_id) if appointment.service_id else None
+        notices.after_cancel(session, appointment, business, service, message=message, now=now)
         audit.record(
             session,
             Action.APPOINTMENT_CANCELLED,
@@ -60,6 +66,7 @@ def delete(
     with db.write() as session:
         appointment = load_appointment(session, business_id, appointment_id)
         check_owned(own_staff_id, appointment)
+        notices.after_delete(session, appointment.id, clock.now())
         session.delete(appointment)
         # The row is the only trace left of the appointment: say what it was.
         gone = {

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from openvisit import audit
 from openvisit.audit.actions import Action
 from openvisit.bookings import outcomes
+from openvisit.bookings.appointments import notices
 from openvisit.bookings.appointments.changes import AppointmentChanges, merged
 from openvisit.bookings.appointments.checks import (
     check_answers,
@@ -38,7 +39,7 @@ from openvisit.clock import Clock
 from openvisit.errors import Conflict
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
-from openvisit.store.models import Appointment, Business, Service
+from openvisit.store.models import Appointment, Business, Service, StaffMember
 
 
 def reschedule(
@@ -124,6 +125,14 @@ def _apply(
     )
     overridden: list[str] = []
     seats = seats_for(spec, changes.customers)
+    before = (appointment.start_date_time, appointment.end_date_time)
+    staff_before = [
+        member
+        for member in (
+            session.get(StaffMember, staff_id) for staff_id in appointment.staff_member_ids
+        )
+        if member is not None
+    ]
     if moves:
         overridden = _move(
             session, appointment, business, service, spec, asked, start, end, authority, now, seats
@@ -138,6 +147,18 @@ def _apply(
     session.flush()
     if moves:
         hold(session, appointment, spec)
+        notices.after_move(
+            session,
+            appointment,
+            business,
+            service,
+            previous_start=before[0],
+            previous_end=before[1],
+            previous_staff=staff_before,
+            now=now,
+        )
+    else:
+        notices.after_update(session, appointment, business, service, now)
     audit.record(
         session,
         Action.APPOINTMENT_RESCHEDULED if moves else Action.APPOINTMENT_UPDATED,
