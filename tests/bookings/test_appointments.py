@@ -18,6 +18,7 @@ from openvisit.bookings.appointments import (
 )
 from openvisit.bookings.services import SERVICES
 from openvisit.errors import Conflict, InvalidInput, NotFound
+from openvisit.store.locking import is_overlap
 from openvisit.store.models import StaffHold
 from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, book_at, make_clinic
 from tests.conftest import build_test_runtime
@@ -232,7 +233,7 @@ def test_the_database_refuses_overlapping_holds_even_without_the_service(
         ]
 
         with (
-            pytest.raises(IntegrityError, match="ex_staff_holds_no_overlap"),
+            pytest.raises(IntegrityError, match="ex_staff_holds_no_overlap") as refused,
             database.write() as session,
         ):
             for appointment_id, key, start, length in overlapping:
@@ -246,6 +247,21 @@ def test_the_database_refuses_overlapping_holds_even_without_the_service(
                         group_key=key,
                     )
                 )
+
+        assert is_overlap(refused.value)
+        # Another integrity error is not "already booked": the service lets it surface.
+        with pytest.raises(IntegrityError) as other, database.write() as session:
+            session.add(
+                StaffHold(
+                    appointment_id="no-such-appointment",
+                    staff_id="x",
+                    business_id=clinic["business"],
+                    blocked_start=TUESDAY_10,
+                    blocked_end=TUESDAY_10,
+                    group_key="k",
+                )
+            )
+        assert not is_overlap(other.value)
 
         # Holds of one group sitting share a key, so they may overlap.
         with database.write() as session:

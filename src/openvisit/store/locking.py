@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
@@ -27,6 +27,8 @@ from openvisit.errors import ServiceBusy
 LOCK_TIMEOUT_MS = 5_000
 # PostgreSQL's SQLSTATE for "lock_timeout expired" (lock_not_available).
 LOCK_NOT_AVAILABLE = "55P03"
+# PostgreSQL's exclusion_violation: the staff_holds constraint refused an overlap.
+EXCLUSION_VIOLATION = "23P01"
 
 # One round trip for any number of staff. The ORDER BY sits in a subquery, which
 # PostgreSQL never flattens, so the outer select takes the locks in sorted order.
@@ -95,3 +97,12 @@ def lock_staff_time(session: Session, staff_ids: Iterable[str]) -> None:
 
 def is_lock_timeout(error: OperationalError) -> bool:
     return getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+def is_overlap(error: IntegrityError) -> bool:
+    """The exclusion constraint on staff_holds refused two holds of one staff member.
+
+    Any other integrity error (a NOT NULL, a foreign key) is a bug, not a taken slot:
+    calling it "already booked" would hide it.
+    """
+    return getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION

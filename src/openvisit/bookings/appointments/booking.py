@@ -33,6 +33,7 @@ from openvisit.clock import Clock
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
 from openvisit.store.inserts import insert_rows
+from openvisit.store.locking import is_overlap
 from openvisit.store.models import (
     Appointment,
     AuditRecord,
@@ -69,6 +70,8 @@ def book(
             replayed = replay_committed(db, business_id, idempotency_key, fingerprint)
             if replayed is not None:
                 return snapshot(AppointmentView, replayed)
+        if not is_overlap(error):
+            raise
         raise outcomes.SlotRefused(
             ["conflict"], detail="the time is already booked for that staff member"
         ) from error

@@ -39,6 +39,7 @@ from openvisit.clock import Clock
 from openvisit.errors import Conflict
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
+from openvisit.store.locking import is_overlap
 from openvisit.store.models import Appointment, Business, Service, StaffMember
 
 
@@ -97,6 +98,8 @@ def _refusing_overlap() -> Iterator[None]:
     try:
         yield
     except IntegrityError as error:
+        if not is_overlap(error):
+            raise
         raise outcomes.SlotRefused(
             ["conflict"], detail="the time is already booked for that staff member"
         ) from error
