@@ -59,7 +59,8 @@ class Busy(ServiceBusy):
 class _Guard:
     """Test-only switch: the concurrency control tests turn the lock off to prove the race.
 
-    Off, `lock_staff_time` takes no advisory locks, and `Database.write()` begins SQLite
+    Off, `lock_staff_time` takes no advisory locks, `lock_appointment` no row lock, and
+    `Database.write()` begins SQLite
     transactions DEFERRED instead of IMMEDIATE without queueing writers (store/db.py,
     store/writer_queue.py). Nothing else reads it.
     """
@@ -106,3 +107,22 @@ def is_overlap(error: IntegrityError) -> bool:
     calling it "already booked" would hide it.
     """
     return getattr(error.orig, "sqlstate", None) == EXCLUSION_VIOLATION
+
+
+_LOCK_APPOINTMENT = text("SELECT id FROM appointments WHERE id = :appointment_id FOR UPDATE")
+
+
+def lock_appointment(session: Session, appointment_id: str) -> None:
+    """Hold the appointment's row until this write transaction ends (PostgreSQL).
+
+    A change reads the appointment, lays its edits over it and writes it back; two at once
+    would each write their edit over the row the other had not yet changed, and one edit
+    would be lost. The row lock makes the second wait and then read the first's result.
+    SQLite's write transactions are serialized already.
+    """
+    if (
+        guard.enabled
+        and in_write_transaction(session)
+        and session.get_bind().dialect.name == "postgresql"
+    ):
+        session.execute(_LOCK_APPOINTMENT, {"appointment_id": appointment_id}).all()

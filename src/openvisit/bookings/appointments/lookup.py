@@ -10,6 +10,7 @@ from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.store import booking_queries
 from openvisit.store.db import Database
+from openvisit.store.locking import lock_appointment
 from openvisit.store.models import Appointment, Business, Service
 
 ACTIVE = "booked"
@@ -35,7 +36,13 @@ def get_appointment(
 def load_appointment(session: Session, business_id: str, appointment_id: str) -> Appointment:
     business = require_business(session, business_id)
     # An id with U+0000 names nothing, and PostgreSQL refuses to even look it up.
-    appointment = None if "\x00" in appointment_id else session.get(Appointment, appointment_id)
+    if "\x00" in appointment_id:
+        raise NotFound(
+            "recordNotFound", kind="appointment", record=appointment_id, business=business_id
+        )
+    # In a change, the row is locked before it is read, so a concurrent change waits.
+    lock_appointment(session, appointment_id)
+    appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.business_id != business.id:
         raise NotFound(
             "recordNotFound", kind="appointment", record=appointment_id, business=business_id
