@@ -127,6 +127,10 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "unknownStaff": Reason(
             400, "Invalid value for 'staffMemberIds': no staff member '{staff}' in this business."
         ),
+        "staffNotOnService": Reason(
+            400,
+            "Invalid value for 'staffMemberIds': '{staff}' does not provide this service.",
+        ),
         "unknownCustomer": Reason(
             400,
             "Invalid value for 'customers.{index}.customerId': no customer '{customer}' in "

@@ -19,7 +19,7 @@ from openvisit.bookings.appointments import (
 from openvisit.bookings.services import SERVICES
 from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.store.locking import is_overlap
-from openvisit.store.models import StaffHold
+from openvisit.store.models import AuditRecord, StaffHold
 from tests.bookings.clinic import CONSUMER, MANAGER, TUESDAY_10, book_at, make_clinic
 from tests.conftest import build_test_runtime
 from tests.databases import requested_backends
@@ -434,3 +434,24 @@ def test_a_service_of_another_business_or_none_is_invalid(runtime, clinic):
                 authority=CONSUMER,
             )
         assert raised.value.target == "serviceId"
+
+
+def test_a_consumer_cannot_name_staff_who_do_not_give_the_service(runtime, clinic):
+    # The group class is given by Dr. Ann only; the slot listings never offer Dr. Bob.
+    with pytest.raises(InvalidInput) as refused:
+        book_at(runtime, clinic, staff=("bob",), service="group")
+    assert refused.value.reason == "staffNotOnService"
+    assert "Dr. Bob" in refused.value.message
+
+
+def test_a_manager_who_overrides_may_name_anyone_and_it_is_audited(runtime, clinic):
+    booked = book_at(runtime, clinic, staff=("bob",), service="group", authority=MANAGER)
+    assert booked.staff_member_ids == (clinic["bob"],)
+    with runtime.db.read() as session:
+        rules = session.scalars(
+            select(AuditRecord.data).where(
+                AuditRecord.action == "openvisit.appointment.rulesOverridden",
+                AuditRecord.subject == booked.id,
+            )
+        ).one()["rules"]
+    assert rules == ["Dr. Bob: does not provide this service"]

@@ -10,6 +10,8 @@ from string import Formatter
 
 import pytest
 
+from openvisit.bookings import records
+from openvisit.bookings.services import SERVICES
 from openvisit.errors import Conflict, InvalidInput
 from openvisit.reasons import REASONS
 from tests.bookings.clinic import make_clinic
@@ -143,6 +145,10 @@ def test_a_taken_slot_and_mixed_refusals_have_their_own_reasons(runtime, client,
     ]
     place["cy"] = make_staff(
         runtime, place["business"], "Dr. Cy", use_business_hours=False, working_hours=afternoons
+    )
+    staff = {"staff_member_ids": [place["ann"], place["bob"], place["cy"]]}
+    records.update_record(
+        runtime.db, runtime.clock, SERVICES, place["business"], place["visit"], staff, actor="test"
     )
     tuesday = "2026-11-24T15:00:00Z"  # 10:00 in New York
     first = client.post(f"{url}/appointments", json=_visit(place, tuesday, "ann"), headers=auth)

@@ -150,7 +150,14 @@ def overridden_rules(
         )
         for member in staff
     )
-    return tuple(f"{member.display_name}: {reason}" for member, reason in reasons if reason)
+    outside = tuple(
+        f"{member.display_name}: does not provide this service"
+        for member in staff
+        if service.staff_member_ids and member.id not in service.staff_member_ids
+    )
+    return outside + tuple(
+        f"{member.display_name}: {reason}" for member, reason in reasons if reason
+    )
 
 
 def override_row(

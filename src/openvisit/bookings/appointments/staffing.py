@@ -79,15 +79,30 @@ def check_seats_left(
 
 
 def candidates(
-    session: Session, business_id: str, service: Service, staff_ids: Sequence[str]
+    session: Session,
+    business_id: str,
+    service: Service,
+    staff_ids: Sequence[str],
+    *,
+    override: bool = False,
 ) -> list[StaffMember]:
-    """The staff asked for, or (none asked) everyone who delivers the service, in order."""
+    """The staff asked for, or (none asked) everyone who delivers the service, in order.
+
+    Staff asked for must deliver the service when it names who does (the booking pages
+    and slot listings offer no one else); a caller who may override the rules may name
+    anyone, and `overridden_rules` audits it.
+    """
     wanted = list(dict.fromkeys(staff_ids)) or list(service.staff_member_ids)
     found = {member.id: member for member in staff_members(session, business_id, wanted)}
     if staff_ids:
         missing = [staff_id for staff_id in wanted if staff_id not in found]
         if missing:
             raise InvalidInput("unknownStaff", target="staffMemberIds", staff=missing[0])
+        outside = [staff_id for staff_id in wanted if not delivers(service, staff_id)]
+        if outside and not override:
+            raise InvalidInput(
+                "staffNotOnService", target="staffMemberIds", staff=found[outside[0]].display_name
+            )
     ordered = (
         [found[staff_id] for staff_id in wanted if staff_id in found]
         if wanted
@@ -96,6 +111,11 @@ def candidates(
     if not ordered:
         raise Conflict("noStaffForService")
     return ordered
+
+
+def delivers(service: Service, staff_id: str) -> bool:
+    """Whether the service is given by this staff member (an empty list: by everyone)."""
+    return not service.staff_member_ids or staff_id in service.staff_member_ids
 
 
 def claim_staff(
@@ -113,7 +133,9 @@ def claim_staff(
     seats: int = 1,
 ) -> list[StaffMember]:
     """Lock the candidates' time, then pick who gets the appointment (see `choose`)."""
-    members = candidates(session, business.id, service, staff_ids)
+    members = candidates(
+        session, business.id, service, staff_ids, override=authority.override_hours
+    )
     lock_staff_time(session, [member.id for member in members])
     return choose(
         session,
