@@ -29,7 +29,6 @@ FURTHEST = timedelta(days=366)
 class DayLink:
     weekday: str
     label: str
-    full: str
     free: int
     url: str
     selected: bool
@@ -97,7 +96,6 @@ def slot_step(
         DayLink(
             weekday=dates.format_date(item, "EEE", locale=i18n.locale(language)),
             label=dates.format_skeleton("MMMd", item, locale=i18n.locale(language)),
-            full=dates.format_date(item, "full", locale=i18n.locale(language)),
             free=len(starts),
             url=with_query(path, {**week_params, "day": item.isoformat()}),
             selected=item == chosen,
