@@ -32,7 +32,6 @@ from openvisit.bookings.booking_page import (
     offered_service,
 )
 from openvisit.bookings.manage_links import manage_token_for
-from openvisit.bookings.page_limits import count_post
 from openvisit.errors import Conflict, DomainError, InvalidInput, NotFound, RetryLater
 from openvisit.phones import region_of
 from openvisit.runtime import Runtime
@@ -44,6 +43,7 @@ from openvisit.web.consumer.common import (
     price_text,
     retry_later,
     summary,
+    throttled,
 )
 from openvisit.web.consumer.forms import DetailsForm, FieldError, answer_field, read_details
 from openvisit.web.consumer.forms import valid_key as valid_form_key
@@ -175,10 +175,9 @@ def book(
         return found
     page, offered = found
     back = f"/book/{page.business.id}/services/{offered.service.id}"
-    try:
-        count_post(runtime.db, runtime.clock.now(), client.address)
-    except RetryLater as refused:
-        return retry_later(request, runtime, refused, business=page.business, back=back)
+    limited = throttled(request, runtime, client.address, business=page.business, back=back)
+    if limited is not None:
+        return limited
     language = page_language(request, page.business.language_tag)
     _ = gettext_for(language)
     zone = consumer_zone(_field(form, "tz"), page.zone_name)

@@ -12,6 +12,7 @@ from babel import numbers, units
 from fastapi import Request, Response
 
 from openvisit import i18n
+from openvisit.bookings.page_limits import count_post
 from openvisit.bookings.views import BusinessView, ServiceView
 from openvisit.errors import RetryLater
 from openvisit.runtime import Runtime
@@ -132,3 +133,19 @@ def retry_later(
     )
     response.headers["Retry-After"] = str(refused.retry_after_seconds)
     return response
+
+
+def throttled(
+    request: Request,
+    runtime: Runtime,
+    address: str | None,
+    *,
+    business: BusinessView | None,
+    back: str,
+) -> Response | None:
+    """Count a form post against the client address: the 429 page when it is one too many."""
+    try:
+        count_post(runtime.db, runtime.clock.now(), address)
+    except RetryLater as refused:
+        return retry_later(request, runtime, refused, business=business, back=back)
+    return None

@@ -30,12 +30,17 @@ from openvisit.bookings.manage_page import (
     managed_appointment,
     reschedule_by_link,
 )
-from openvisit.bookings.page_limits import count_post
 from openvisit.errors import DomainError, NotFound, RetryLater
 from openvisit.notify import ics
 from openvisit.runtime import Runtime
 from openvisit.web.consumer.booking import FormDep
-from openvisit.web.consumer.common import SLOT_REASONS, duration_text, retry_later, summary
+from openvisit.web.consumer.common import (
+    SLOT_REASONS,
+    duration_text,
+    retry_later,
+    summary,
+    throttled,
+)
 from openvisit.web.consumer.common import not_found as page_not_found
 from openvisit.web.consumer.rendering import (
     brand_of,
@@ -141,12 +146,11 @@ def reschedule(
     managed = _managed(request, runtime, token)
     if isinstance(managed, Response):
         return managed
-    try:
-        count_post(runtime.db, runtime.clock.now(), client.address)
-    except RetryLater as refused:
-        return retry_later(
-            request, runtime, refused, business=managed.business, back=f"/manage/{token}"
-        )
+    limited = throttled(
+        request, runtime, client.address, business=managed.business, back=f"/manage/{token}"
+    )
+    if limited is not None:
+        return limited
     _ = gettext_for(_language(request, managed))
     zone = _zone(managed, _field(form, "tz"))
     start = parse_start(_field(form, "start"))
@@ -195,12 +199,11 @@ def cancel(
     managed = _managed(request, runtime, token)
     if isinstance(managed, Response):
         return managed
-    try:
-        count_post(runtime.db, runtime.clock.now(), client.address)
-    except RetryLater as refused:
-        return retry_later(
-            request, runtime, refused, business=managed.business, back=f"/manage/{token}"
-        )
+    limited = throttled(
+        request, runtime, client.address, business=managed.business, back=f"/manage/{token}"
+    )
+    if limited is not None:
+        return limited
     reason = form.get("reason")
     reason_text = reason[:MAX_CANCEL_REASON] if isinstance(reason, str) else ""
     if not csrf_ok(request, runtime, _field(form, "csrf_token")):
