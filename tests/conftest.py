@@ -30,7 +30,12 @@ ALL_SCOPES = (
 
 # Variables that steer the test run itself; every other OPENVISIT_* is a server setting.
 TEST_RUN_VARIABLES = frozenset(
-    {"OPENVISIT_TEST_BACKENDS", "OPENVISIT_TEST_POSTGRES_URL", "OPENVISIT_SKIP_CHECK"}
+    {
+        "OPENVISIT_TEST_BACKENDS",
+        "OPENVISIT_TEST_POSTGRES_URL",
+        "OPENVISIT_SKIP_CHECK",
+        "OPENVISIT_TEST_SCREENSHOTS",  # where the browser tests keep their screenshots
+    }
 )
 
 

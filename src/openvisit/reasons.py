@@ -173,6 +173,17 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "appointmentWasCancelled": Reason(404, "The appointment '{appointment}' was cancelled."),
         "manageLinkInvalid": Reason(404, "This link is not valid."),
         "manageLinkExpired": Reason(404, "This link has expired."),
+        # The booking pages and manage links (web/consumer).
+        "bookingPageNotFound": Reason(
+            404, "The booking page '{business}' does not exist or is not published."
+        ),
+        "serviceNotOffered": Reason(404, "The service '{service}' cannot be booked on this page."),
+        "staffNotOffered": Reason(
+            400, "The staff member '{staff}' cannot be chosen for this service on this page."
+        ),
+        "customerManageNotAllowed": Reason(
+            403, "This appointment cannot be changed or cancelled online; contact the business."
+        ),
         "changedMeanwhile": Reason(
             409, "The appointment was changed by someone else; read it again."
         ),
@@ -220,6 +231,9 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         ),
         "signInBusy": Reason(
             503, "The server is busy checking other sign-ins; try again in a moment."
+        ),
+        "pageRequestsThrottled": Reason(
+            429, "Too many requests from this address; try again in {seconds} seconds."
         ),
         "bookingQueueFull": Reason(
             503, "Too many booking requests are in progress; retry after {seconds} second."

@@ -392,3 +392,17 @@ class OutboxMessage(Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JsonColumn, default=list)
     idempotency_key: Mapped[str] = mapped_column(String(512), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PageRateLimit(Base):
+    """Requests counted per key (a client address) in a fixed window, for the consumer
+    pages' rate limit: rows, so every worker process counts the same. A row past its
+    `forget_after` is deleted at the next count, which bounds the table by the addresses
+    seen in the last window."""
+
+    __tablename__ = "page_rate_limits"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    hits: Mapped[int] = mapped_column(Integer)
+    forget_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
