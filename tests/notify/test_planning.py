@@ -38,7 +38,8 @@ def test_a_local_number_is_read_in_the_business_country():
     assert planning.e164("030 1234567", "DE") == "+49301234567"
     assert planning.e164("+1 212 555 0147", "DE") == "+12125550147"
     assert planning.e164("(212) 555-0147", None) == "+12125550147"
-    assert planning.e164("(212) 555-0147", "Germany") == "+12125550147"
+    assert planning.e164("030 1234567", "Germany") == "+49301234567"
+    assert planning.e164("(212) 555-0147", "Atlantis") == "+12125550147"
     assert planning.e164("12", "DE") is None
     assert planning.e164("", "DE") is None
     assert planning.e164(None, "DE") is None

@@ -119,14 +119,18 @@ def week_slots(
     days: int,
     zone: tzinfo,
     staff_id: str | None = None,
+    moving: str | None = None,
 ) -> dict[date, tuple[datetime, ...]]:
     """Free starts (UTC) of the service on `days` days from `first_day`, the days read in
-    the consumer's `zone`; every day of the range is a key, a day without times maps to ()."""
+    the consumer's `zone`; every day of the range is a key, a day without times maps to ().
+    `moving`: the appointment being rescheduled, whose own time counts as free."""
     window = Interval(
         datetime.combine(first_day, time(0), tzinfo=zone),
         datetime.combine(first_day + timedelta(days=days), time(0), tzinfo=zone),
     )
-    listing = list_slot_counts(db, clock, business_id, service_id, window, staff_id=staff_id)
+    listing = list_slot_counts(
+        db, clock, business_id, service_id, window, staff_id=staff_id, exclude_appointment=moving
+    )
     by_day: dict[date, list[datetime]] = {first_day + timedelta(days=n): [] for n in range(days)}
     for item in listing.starts:
         local_day = item.start.astimezone(zone).date()

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -39,7 +39,7 @@ from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.slot_counts import StaffTime, StartCount, count_starts
 from openvisit.store import booking_queries
 from openvisit.store.db import Database
-from openvisit.store.hold_ranges import hold_ranges
+from openvisit.store.hold_ranges import hold_ranges, micros_since_epoch
 from openvisit.store.models import Business, Service, StaffMember
 
 # With staff ids the answer grows with staff x starts (300 staff over a month is several
@@ -67,11 +67,13 @@ def list_slot_counts(
     *,
     staff_id: str | None = None,
     include_staff_ids: bool = False,
+    exclude_appointment: str | None = None,
 ) -> SlotListing:
     """Free starts of a service in `window` with counts (and staff ids when asked).
 
     As for `availability.list_slots`, `window` may be a function of the business's zone
-    name, called inside the read.
+    name, called inside the read. `exclude_appointment`: that appointment's own time
+    counts as free, as it will be when it moves (the reschedule listing).
     """
     limit = MAX_WINDOW_WITH_STAFF if include_staff_ids else MAX_WINDOW
     if isinstance(window, Interval):
@@ -88,6 +90,10 @@ def list_slot_counts(
         reach = Interval(window.start - MAX_BUFFER, window.end + spec.duration + MAX_BUFFER)
         ids = [member.id for member in members]
         blocked = hold_ranges(session, ids, reach.start, reach.end)
+        if exclude_appointment is not None:
+            _free_own_time(
+                blocked, booking_queries.holds_of_appointment(session, exclude_appointment)
+            )
         sittings = (
             booking_queries.service_sittings(session, ids, spec.id, reach)
             if spec.capacity > 1
@@ -121,6 +127,17 @@ def list_slot_counts(
         with_staff_ids=include_staff_ids,
     )
     return SlotListing(service.id, spec.duration, spec.capacity, zone_name, starts)
+
+
+def _free_own_time(
+    blocked: dict[str, list[tuple[int, int]]], own: Sequence[tuple[str, datetime, datetime]]
+) -> None:
+    """Take one hold of the appointment's own off each of its staff's busy time."""
+    for staff_id, start, end in own:
+        held = blocked.get(staff_id)
+        pair = (micros_since_epoch(start), micros_since_epoch(end))
+        if held and pair in held:
+            held.remove(pair)
 
 
 def _check_window(window: Interval, limit: timedelta) -> None:

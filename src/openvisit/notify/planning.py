@@ -33,9 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import phonenumbers
-
-from openvisit import i18n
+from openvisit import i18n, phones
 from openvisit.notify.queue import Audience, Channel, Planned
 from openvisit.scheduling.isotime import InvalidIsoValue, format_duration, parse_duration
 
@@ -145,14 +143,10 @@ def e164(phone: object, country: str | None) -> str | None:
     """The number in E.164 form, or None when it is not a valid number."""
     if not isinstance(phone, str) or not phone.strip():
         return None
-    region = country.upper() if country and len(country) == 2 else FALLBACK_PHONE_REGION
     try:
-        number = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException:
+        return phones.normalized_phone(phone, phones.region_of(country) or FALLBACK_PHONE_REGION)
+    except phones.InvalidPhone:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def reminders_of(situation: Situation) -> list[Reminder]:

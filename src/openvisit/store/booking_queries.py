@@ -218,3 +218,15 @@ def add_holds(session: Session, holds: Sequence[Mapping[str, Any]]) -> None:
 def release_holds(session: Session, appointment_id: str) -> None:
     """Delete an appointment's staff_holds rows: its staff time is free again."""
     session.execute(delete(StaffHold).where(StaffHold.appointment_id == appointment_id))
+
+
+def holds_of_appointment(
+    session: Session, appointment_id: str
+) -> list[tuple[str, datetime, datetime]]:
+    """(staff id, blocked start, blocked end) of each of the appointment's holds."""
+    rows = session.execute(
+        select(StaffHold.staff_id, StaffHold.blocked_start, StaffHold.blocked_end).where(
+            StaffHold.appointment_id == appointment_id
+        )
+    )
+    return [(staff_id, start, end) for staff_id, start, end in rows]

@@ -12,7 +12,7 @@ SQLite, about half the time of the read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Text, bindparam, select
@@ -74,3 +74,11 @@ def hold_ranges(
         values = list(map(int, text.split(",")))
         found[staff_id] = list(zip(values[::2], values[1::2], strict=True))
     return found
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros_since_epoch(value: datetime) -> int:
+    """`value` as the integers `hold_ranges` reads (microseconds since 1970 UTC)."""
+    return (value - _EPOCH) // timedelta(microseconds=1)

@@ -80,6 +80,14 @@ def test_reschedule_moves_to_a_free_time(client, runtime, token):
     assert "Wednesday, November 25, 2026" in shown.text
 
 
+def test_reschedule_offers_times_that_overlap_the_current_one(client, token):
+    # The visit is 10:00-10:30 in New York; moving it half an hour later overlaps its own
+    # time, which it frees by moving, so that time is offered.
+    step = client.get(f"/manage/{token}/reschedule", params={"day": "2026-11-24"})
+    later = "2026-11-24T15:30:00Z"
+    assert later in slots_of(step)
+
+
 def test_a_reschedule_after_a_change_elsewhere_is_refused_not_applied(
     client, runtime, clock, token
 ):

@@ -376,6 +376,7 @@ def _reschedule(
         day=day,
         path=path,
         params=params,
+        moving=appointment.id,
     )
     context = {
         "brand": brand_of(managed.business),

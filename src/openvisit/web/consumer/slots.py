@@ -73,6 +73,7 @@ def slot_step(
     day: str | None,
     path: str,
     params: Mapping[str, str | None],
+    moving: str | None = None,
 ) -> SlotStep:
     """The step for the week starting `week` (default today, in the consumer's zone);
     links go to `path` with `params` (staff, zone) kept."""
@@ -87,6 +88,7 @@ def slot_step(
         days=DAYS_SHOWN,
         zone=zone.zone,
         staff_id=staff_id,
+        moving=moving,
     )
     chosen = parse_day(day)
     if chosen not in by_day or not by_day.get(chosen):
