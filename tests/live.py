@@ -16,6 +16,7 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 START_TIMEOUT_SECONDS = 10
 
@@ -32,7 +33,25 @@ def serve(app: FastAPI) -> Iterator[str]:
     port = free_port()
     # A server's links name the address it is reached at, as OPENVISIT_BASE_URL would.
     app.state.runtime = replace(app.state.runtime, base_url=f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    with serve_asgi(app, port=port) as url:
+        yield url
+
+
+@contextmanager
+def serve_asgi(
+    app: ASGIApp, *, port: int | None = None, graceful_seconds: int | None = None
+) -> Iterator[str]:
+    """Any ASGI app under uvicorn on loopback; `graceful_seconds` bounds how long the end
+    waits for answers still being written (a deliberately slow one, say)."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=graceful_seconds,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

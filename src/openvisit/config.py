@@ -8,12 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
 from openvisit.addresses import parse_networks
 from openvisit.metrics_access import MetricsAccess
+from openvisit.notify.transports import acs, twilio
 from openvisit.origins import parse_origins
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
@@ -120,6 +121,48 @@ class Settings(BaseSettings):
             "message for signed-in administrators to read at /dev/outbox."
         ),
     )
+    # The SMS providers' settings come before sms_transport, whose check reads them.
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio Account SID (AC...), named in every API path."
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="Twilio Auth Token of that account. Or set an API key (the next two).",
+    )
+    twilio_api_key_sid: str | None = Field(
+        default=None, description="Twilio API key SID (SK...), used instead of the Auth Token."
+    )
+    twilio_api_key_secret: SecretStr | None = Field(
+        default=None, description="Secret of that Twilio API key."
+    )
+    twilio_from_number: str | None = Field(
+        default=None, description="Twilio number (E.164) texts are sent from."
+    )
+    twilio_messaging_service_sid: str | None = Field(
+        default=None,
+        description="Twilio Messaging Service (MG...) that picks the sender; wins over the number.",
+    )
+    twilio_api_base_url: str = Field(
+        default="https://api.twilio.com",
+        description="Base URL of Twilio's REST API (a regional edge, or a test server).",
+    )
+    acs_endpoint: str | None = Field(
+        default=None,
+        description="Azure Communication Services resource URL, "
+        "https://<name>.communication.azure.com.",
+    )
+    acs_access_key: SecretStr | None = Field(
+        default=None, description="Access key of that resource (base64, as the portal shows it)."
+    )
+    acs_from_number: str | None = Field(
+        default=None, description="Number of that resource (E.164) texts are sent from."
+    )
+    sms_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Time an SMS provider has to answer one send before it is retried later.",
+    )
     sms_transport: Literal["outbox", "twilio", "acs"] = Field(
         default="outbox",
         description=(
@@ -187,6 +230,16 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("sms_transport")
+    @classmethod
+    def _check_sms_transport(cls, value: str, info: ValidationInfo) -> str:
+        # A provider chosen without its settings stops the start, not the first reminder.
+        checks = {"twilio": twilio.options_problem, "acs": acs.options_problem}
+        problem = checks[value](info.data) if value in checks else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

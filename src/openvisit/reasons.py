@@ -114,6 +114,9 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "currencyNotFound": Reason(404, "The currency '{currency}' does not exist."),
         "userNotFound": Reason(404, "no staff user with e-mail {email}"),
         "activeUserNotFound": Reason(404, "no active staff user {user}"),
+        "calendarFeedNotFound": Reason(
+            404, "The staff member '{staff}' has no calendar feed to revoke."
+        ),
         "sessionNotFound": Reason(404, "no session {session}"),
         "tokenNotFound": Reason(404, "no token {token}"),
         "noUserForToken": Reason(
@@ -203,6 +206,9 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "ownStaffOnly": Reason(403, "The role {role} may change only their own staff member."),
         "ownScheduleOnly": Reason(
             403, "The role {role} may change only their own schedule, not {fields}."
+        ),
+        "ownCalendarFeedOnly": Reason(
+            403, "The role {role} may manage only their own calendar feed."
         ),
         "ownCalendarOnly": Reason(
             403, "This role books and moves appointments on its own calendar only."

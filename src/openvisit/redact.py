@@ -20,7 +20,11 @@ _SECRET_PARAMETER = re.compile(
 # so the credentials run to the last @ before the first space.
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s:/@]*):([^\s]*)@")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
-_API_TOKEN = re.compile(r"\bovt_[A-Za-z0-9_-]+")
+# API tokens (ovt_) and the calendar feed URLs' tokens (ovf_, in the access log's paths).
+_API_TOKEN = re.compile(r"\b(ov[tf])_[A-Za-z0-9_-]+")
+# Consumer links carry their capability in the path (/manage/<token>/...): whoever reads
+# the access log must not be able to open someone's appointment with it.
+_LINK_TOKEN = re.compile(r"(/manage/)[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # The local part names a person; the domain says which system it was about and stays.
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 
@@ -41,7 +45,8 @@ def redact(text: str) -> str:
     text = _SECRET_PARAMETER.sub(_mask_parameter, text)
     text = _URL_CREDENTIALS.sub(lambda match: f"{match[1]}{match[2]}:{MASK}@", text)
     text = _BEARER.sub(lambda match: f"{match[1]}{MASK}", text)
-    text = _API_TOKEN.sub(f"ovt_{MASK}", text)
+    text = _API_TOKEN.sub(lambda match: f"{match[1]}_{MASK}", text)
+    text = _LINK_TOKEN.sub(lambda match: f"{match[1]}{MASK}", text)
     return _EMAIL.sub(lambda match: f"{MASK}@{match[1]}", text)
 
 

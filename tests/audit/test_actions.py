@@ -317,6 +317,34 @@ def appointment_rules_overridden(world: World) -> Row:
     return Row(world.actor, booked, {"businessId": world.business, "rules": rules})
 
 
+# --- staff members' calendar feeds ------------------------------------------------------
+
+
+def _feed(world: World) -> str:
+    return f"/staffMembers/{world.clinic['ann']}/openvisit.calendarFeed"
+
+
+def calendar_feed_created(world: World) -> Row:
+    made = world.call("POST", _feed(world), 201)
+    return Row(world.actor, world.clinic["ann"], {"businessId": world.business, **_prefix(made)})
+
+
+def calendar_feed_rotated(world: World) -> Row:
+    world.call("POST", _feed(world), 201)
+    made = world.call("POST", _feed(world), 201)
+    return Row(world.actor, world.clinic["ann"], {"businessId": world.business, **_prefix(made)})
+
+
+def calendar_feed_revoked(world: World) -> Row:
+    made = world.call("POST", _feed(world), 201)
+    world.call("DELETE", _feed(world), 204)
+    return Row(world.actor, world.clinic["ann"], {"businessId": world.business, **_prefix(made)})
+
+
+def _prefix(feed: dict[str, Any]) -> dict[str, Any]:
+    return {"prefix": feed["prefix"]}
+
+
 SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.USER_CREATED: user_created,
     Action.USER_PASSWORD_CHANGED: user_password_changed,
@@ -345,6 +373,9 @@ SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.CUSTOM_QUESTION_CREATED: record_created(CUSTOM_QUESTION),
     Action.CUSTOM_QUESTION_UPDATED: record_updated(CUSTOM_QUESTION),
     Action.CUSTOM_QUESTION_DELETED: record_deleted(CUSTOM_QUESTION),
+    Action.CALENDAR_FEED_CREATED: calendar_feed_created,
+    Action.CALENDAR_FEED_ROTATED: calendar_feed_rotated,
+    Action.CALENDAR_FEED_REVOKED: calendar_feed_revoked,
     Action.APPOINTMENT_BOOKED: appointment_booked,
     Action.APPOINTMENT_UPDATED: appointment_updated,
     Action.APPOINTMENT_RESCHEDULED: appointment_rescheduled,

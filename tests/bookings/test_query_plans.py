@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
 
+from openvisit.bookings import calendar_feeds
 from openvisit.bookings.appointment_queries import list_appointments
 from openvisit.bookings.availability import list_slots, staff_availability
 from openvisit.listing import ListQuery
@@ -283,3 +284,19 @@ def test_calendar_view_reads_from_the_window_on(runtime, history, monkeypatch, o
     assert page.total == 1
     assert len(reads) == 2  # the $count and the page
     _check(runtime.db, reads)
+
+
+def test_a_staff_calendar_feed_reads_from_its_window_on(runtime, history, monkeypatch):
+    made = calendar_feeds.create_feed(
+        runtime.db, runtime.clock, history["business"], history["ann"], actor="test"
+    )
+    book_at(runtime, history, staff=("ann",))
+    with _reads(runtime.db, monkeypatch) as reads:
+        body = calendar_feeds.read_feed(runtime.db, runtime.clock, made.token, uid_domain="t")
+
+    assert body is not None
+    # The window starts 30 days back: those days of history (four a day) are in it, the
+    # other two years are not.
+    assert 1 + 30 * 4 <= body.count(b"BEGIN:VEVENT") <= 1 + 31 * 4
+    [feed] = _holds_reads(reads)
+    _check(runtime.db, [feed])

@@ -18,7 +18,7 @@ BASE = Situation(
     start=START,
     end=START + timedelta(minutes=30),
     sequence=2,
-    customers=[{"name": "Ann", "emailAddress": "Ann@Example.test", "phone": "030 1234567"}],
+    customers=[{"name": "Ann", "emailAddress": "Ann@Example.test", "phone": "0151 23456789"}],
     details={},
     staff=[StaffContact("s1", "Dr. Bob", "bob@example.test", True)],
     service_reminders=[],
@@ -35,18 +35,19 @@ def situation(**changes: Any) -> Situation:
 
 
 def test_a_local_number_is_read_in_the_business_country():
-    assert planning.e164("030 1234567", "DE") == "+49301234567"
+    assert planning.e164("0151 23456789", "DE") == "+4915123456789"
     assert planning.e164("+1 212 555 0147", "DE") == "+12125550147"
     assert planning.e164("(212) 555-0147", None) == "+12125550147"
-    assert planning.e164("030 1234567", "Germany") == "+49301234567"
+    assert planning.e164("0151 23456789", "Germany") == "+4915123456789"
     assert planning.e164("(212) 555-0147", "Atlantis") == "+12125550147"
     assert planning.e164("12", "DE") is None
+    assert planning.e164("030 1234567", "DE") is None  # a fixed line takes no texts
     assert planning.e164("", "DE") is None
     assert planning.e164(None, "DE") is None
 
 
 def test_sms_needs_the_service_and_the_customer_or_appointment_to_allow_it():
-    flagged = [{"name": "Ann", "phone": "030 1234567", "smsNotificationsEnabled": True}]
+    flagged = [{"name": "Ann", "phone": "0151 23456789", "smsNotificationsEnabled": True}]
     assert [r.channel for r in planning.customer_recipients(situation(customers=flagged))] == [
         "sms"
     ]
@@ -57,7 +58,7 @@ def test_sms_needs_the_service_and_the_customer_or_appointment_to_allow_it():
         "email",
         "sms",
     ]
-    refused = [{"phone": "030 1234567", "smsNotificationsEnabled": False}]
+    refused = [{"phone": "0151 23456789", "smsNotificationsEnabled": False}]
     assert (
         planning.customer_recipients(
             situation(customers=refused, details={"smsNotificationsEnabled": True})

@@ -46,6 +46,7 @@ MATRIX = {
     "appointment.read": "yes yes own yes own",
     "appointment.write": "yes yes own no no",
     "availability.read": "yes yes yes yes no",
+    "calendarFeed.manage": "yes yes own no no",
     "currency.read": "yes yes yes yes yes",
     "me.read": "yes yes yes yes yes",
     "batch.send": "yes yes yes yes yes",
@@ -193,6 +194,12 @@ CALLS: dict[str, Callable[[Clinic, str, str], Call]] = {
     "availability.read": lambda c, r, w: (
         "GET",
         f"{c.business}/services/{c.service}/availableSlots?start=2026-11-24&end=2026-11-24",
+        None,
+    ),
+    "calendarFeed.manage": lambda c, r, w: (
+        "POST",
+        f"{c.business}/staffMembers/{c.staff[r] if w == 'own' else c.other_staff}"
+        "/openvisit.calendarFeed",
         None,
     ),
     "currency.read": lambda c, r, w: ("GET", "/v1.0/solutions/bookingCurrencies/USD", None),

@@ -45,6 +45,10 @@ class Action(StrEnum):
     CUSTOM_QUESTION_CREATED = "openvisit.customQuestion.created"
     CUSTOM_QUESTION_UPDATED = "openvisit.customQuestion.updated"
     CUSTOM_QUESTION_DELETED = "openvisit.customQuestion.deleted"
+    # Staff members' calendar feeds (the secret URL made, replaced, revoked)
+    CALENDAR_FEED_CREATED = "openvisit.calendarFeed.created"
+    CALENDAR_FEED_ROTATED = "openvisit.calendarFeed.rotated"
+    CALENDAR_FEED_REVOKED = "openvisit.calendarFeed.revoked"
     # Appointments
     APPOINTMENT_BOOKED = "openvisit.appointment.booked"
     APPOINTMENT_UPDATED = "openvisit.appointment.updated"

@@ -139,6 +139,14 @@ AVAILABILITY_READ = Operation(
     scopes.BOOKINGS_READ,
     _READERS,
 )
+CALENDAR_FEED_MANAGE = _op(
+    "calendarFeed.manage",
+    "create, rotate, see, revoke a staff member's calendar feed (own: their own)",
+    scopes.BOOKINGS_MANAGE,
+    administrator=ALL,
+    scheduler=ALL,
+    teamMember=OWN,
+)
 CURRENCY_READ = Operation(
     "currency.read", "list, get currencies", scopes.BOOKINGS_READ, _EVERYONE, False
 )
@@ -170,6 +178,7 @@ OPERATIONS: tuple[Operation, ...] = (
     APPOINTMENT_READ,
     APPOINTMENT_WRITE,
     AVAILABILITY_READ,
+    CALENDAR_FEED_MANAGE,
     CURRENCY_READ,
     ME_READ,
     BATCH_SEND,
@@ -290,6 +299,13 @@ def check_own_staff_change(caller: Caller, record_id: str, fields: set[str]) -> 
     extra = sorted(fields - OWN_STAFF_FIELDS)
     if extra:
         raise Forbidden("ownScheduleOnly", role=caller.role, fields=extra)
+
+
+def check_own_calendar_feed(caller: Caller, staff_id: str) -> None:
+    """A caller limited to their own things manages only their own feed: the URL lets
+    anyone who has it read a calendar, so one team member may not mint another's."""
+    if caller.grant == OWN and caller.own_staff_id != staff_id:
+        raise Forbidden("ownCalendarFeedOnly", role=caller.role)
 
 
 def matrix_markdown() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +38,17 @@ class EmailMessage:
 
 @dataclass(frozen=True, slots=True)
 class TextMessage:
-    """One SMS to one E.164 number."""
+    """One SMS to one E.164 number.
+
+    `first_attempt_at` is when the first attempt at this send was made (the same for
+    every retry): a provider that de-duplicates retries by request id and first-sent
+    time (Azure Communication Services' repeatability) needs both to stay the same.
+    """
 
     to_number: str
     body: str
     idempotency_key: str
+    first_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

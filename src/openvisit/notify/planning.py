@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from openvisit import i18n, phones
+from openvisit.notify import sms_text
 from openvisit.notify.queue import Audience, Channel, Planned
 from openvisit.scheduling.isotime import InvalidIsoValue, format_duration, parse_duration
 
@@ -140,12 +141,12 @@ def staff_recipients(situation: Situation) -> list[Recipient]:
 
 
 def e164(phone: object, country: str | None) -> str | None:
-    """The number in E.164 form, or None when it is not a valid number."""
+    """The number in E.164 form, or None when it cannot take a text message."""
     if not isinstance(phone, str) or not phone.strip():
         return None
     try:
-        return phones.normalized_phone(phone, phones.region_of(country) or FALLBACK_PHONE_REGION)
-    except phones.InvalidPhone:
+        return sms_text.to_e164(phone, phones.region_of(country) or FALLBACK_PHONE_REGION)
+    except sms_text.PhoneNumberError:
         return None
 
 

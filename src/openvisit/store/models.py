@@ -406,3 +406,28 @@ class PageRateLimit(Base):
     window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     hits: Mapped[int] = mapped_column(Integer)
     forget_after: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CalendarFeed(Base):
+    """A staff member's secret iCalendar feed URL: at most one each, replaced on rotation.
+
+    The URL's token is a random secret; only its SHA-256 digest is kept (so a copy of this
+    table subscribes to nothing) and a short prefix the API shows to tell feeds apart.
+    Deleting the row revokes the URL.
+    """
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (UniqueConstraint("token_digest"), UniqueConstraint("staff_member_id"))
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    business_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    staff_member_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("staff_members.id", ondelete="CASCADE")
+    )
+    token_digest: Mapped[str] = mapped_column(String(64))
+    token_prefix: Mapped[str] = mapped_column(String(16))
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When a calendar last fetched it, to the quarter hour: shows whether it is in use.
+    last_read_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())

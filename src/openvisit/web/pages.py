@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from openvisit.web import api_docs, consumer, sign_in
+from openvisit.web import api_docs, consumer, feeds, sign_in
 from openvisit.web.redirects import STAFF_HOME
 from openvisit.web.rendering import STATIC_DIR, PageRoute, StaticAssets, see_other
 
@@ -12,6 +12,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(sign_in.router)
 router.include_router(api_docs.router)
 router.include_router(consumer.router)
+router.include_router(feeds.router)
 router.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
 
 
