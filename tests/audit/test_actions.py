@@ -8,6 +8,7 @@ scenario fails `test_every_action_has_a_scenario`.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,9 +23,14 @@ from openvisit.audit.actions import Action
 from openvisit.auth import accounts, sessions
 from openvisit.auth.throttle import ACCOUNT_POLICY, account_digest
 from openvisit.auth.tokens import create_token, revoke_token
+from openvisit.bookings.appointments import get_appointment
+from openvisit.bookings.document_rows import NewFile
+from openvisit.bookings.linked_documents import upload_for_link
+from openvisit.bookings.manage_links import manage_token_for
 from openvisit.clock import FixedClock
 from openvisit.runtime import Runtime
 from openvisit.store.models import AuditRecord
+from tests.bookings import sample_files
 from tests.bookings.clinic import Clinic, make_clinic
 from tests.conftest import ALL_SCOPES
 from tests.factories import BUSINESSES, make_customer, make_question, make_service, make_staff
@@ -317,6 +323,49 @@ def appointment_rules_overridden(world: World) -> Row:
     return Row(world.actor, booked, {"businessId": world.business, "rules": rules})
 
 
+# --- documents before the visit ------------------------------------------------------
+
+
+def document_added(world: World) -> Row:
+    url = f"/services/{world.clinic['visit']}/openvisit.documents"
+    files = {"file": ("intake.pdf", sample_files.pdf(), "application/pdf")}
+    added = world.call("POST", url, 201, files=files)
+    data = {
+        "businessId": world.business,
+        "serviceId": world.clinic["visit"],
+        "kind": "file",
+        "contentType": "application/pdf",
+        "sha256": added["sha256"],
+    }
+    return Row(world.actor, str(added["id"]), data)
+
+
+def document_uploaded(world: World) -> Row:
+    booked = world.book()
+    appointment = get_appointment(world.runtime.db, world.business, booked)
+    upload = NewFile(io.BytesIO(sample_files.text()), "meds.txt")
+    runtime = world.runtime
+    sent = upload_for_link(
+        runtime.db,
+        runtime.clock,
+        runtime.documents,
+        runtime.secret_key,
+        manage_token_for(runtime.secret_key, appointment),
+        upload,
+    )
+    data = {"businessId": world.business, "appointmentId": booked, "size": sent.size_bytes}
+    return Row(f"manageLink:{booked}", sent.id, data)
+
+
+def document_deleted(world: World) -> Row:
+    url = f"/services/{world.clinic['visit']}/openvisit.documents"
+    link = {"displayName": "Consent form", "webUrl": "https://example.test/consent"}
+    added = world.call("POST", url, 201, json=link)
+    world.call("DELETE", f"{url}/{added['id']}", 204)
+    data = {"businessId": world.business, "kind": "link", "webUrl": link["webUrl"]}
+    return Row(world.actor, str(added["id"]), data)
+
+
 SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.USER_CREATED: user_created,
     Action.USER_PASSWORD_CHANGED: user_password_changed,
@@ -351,6 +400,9 @@ SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.APPOINTMENT_CANCELLED: appointment_cancelled,
     Action.APPOINTMENT_DELETED: appointment_deleted,
     Action.APPOINTMENT_RULES_OVERRIDDEN: appointment_rules_overridden,
+    Action.DOCUMENT_ADDED: document_added,
+    Action.DOCUMENT_UPLOADED: document_uploaded,
+    Action.DOCUMENT_DELETED: document_deleted,
 }
 
 

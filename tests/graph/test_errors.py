@@ -24,6 +24,8 @@ ERROR_CLASSES = {
     "Conflict",
     "Unauthenticated",
     "Forbidden",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
     "RetryLater",
     "TooManyRequests",
     "ServiceBusy",

@@ -24,6 +24,7 @@ COLLECTIONS = (
     "calendarView",
     "onlineMeetings",
     "users",
+    "openvisit.documents",
 )
 ACTIONS = (
     "solutions",
@@ -35,6 +36,7 @@ ACTIONS = (
     "availableSlots",
     "openvisit.slotCounts",
     "$batch",
+    "$value",
 )
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
 _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")

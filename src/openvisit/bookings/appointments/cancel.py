@@ -8,6 +8,7 @@ from openvisit.bookings.appointments.checks import check_change_cutoff, override
 from openvisit.bookings.appointments.holds import release
 from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
 from openvisit.bookings.authority import Authority, check_owned
+from openvisit.bookings.document_store import DocumentStore, forget_appointment_files
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.store.db import Database
@@ -54,12 +55,17 @@ def delete(
     appointment_id: str,
     *,
     actor: str,
+    documents: DocumentStore,
     own_staff_id: str | None = None,
 ) -> None:
-    """Delete an appointment; with `own_staff_id`, only one of that staff member's."""
+    """Delete an appointment; with `own_staff_id`, only one of that staff member's.
+
+    Its uploaded documents go with it, their files once the deletion commits.
+    """
     with db.write() as session:
         appointment = load_appointment(session, business_id, appointment_id)
         check_owned(own_staff_id, appointment)
+        forget_appointment_files(session, documents, appointment.id)
         session.delete(appointment)
         # The row is the only trace left of the appointment: say what it was.
         gone = {
