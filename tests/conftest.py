@@ -32,7 +32,13 @@ ALL_SCOPES = (
 
 # Variables that steer the test run itself; every other OPENVISIT_* is a server setting.
 TEST_RUN_VARIABLES = frozenset(
-    {"OPENVISIT_TEST_BACKENDS", "OPENVISIT_TEST_POSTGRES_URL", "OPENVISIT_SKIP_CHECK"}
+    {
+        "OPENVISIT_TEST_BACKENDS",
+        "OPENVISIT_TEST_POSTGRES_URL",
+        "OPENVISIT_SKIP_CHECK",
+        # Where the browser tests keep their screenshots; it changes no result.
+        "OPENVISIT_TEST_SCREENSHOTS",
+    }
 )
 
 

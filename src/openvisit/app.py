@@ -32,7 +32,7 @@ from openvisit.graph.errors import (
     error_response,
     install_error_handlers,
 )
-from openvisit.graph.limits import BodySizeLimitMiddleware
+from openvisit.graph.limits import BodySizeLimitMiddleware, UploadPath
 from openvisit.graph.observe import RequestContextMiddleware
 from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
@@ -42,12 +42,16 @@ from openvisit.origins import parse_origins
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
+from openvisit.web.consumer import documents as consumer_documents
 from openvisit.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
 
 # POSTs that may carry a file up to the upload limit instead of the API's 1 MiB.
-UPLOAD_PATHS = (graph_documents.UPLOAD_PATH,)
+UPLOAD_PATHS = (
+    graph_documents.UPLOAD_PATH,
+    UploadPath(consumer_documents.UPLOAD_PATTERN, consumer_documents.refuse_too_large),
+)
 
 API_DESCRIPTION = """\
 OpenVisit serves the Microsoft Graph Bookings API shape. Every operation needs a bearer

@@ -8,7 +8,6 @@ scenario fails `test_every_action_has_a_scenario`.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,8 +23,6 @@ from openvisit.auth import accounts, sessions
 from openvisit.auth.throttle import ACCOUNT_POLICY, account_digest
 from openvisit.auth.tokens import create_token, revoke_token
 from openvisit.bookings.appointments import get_appointment
-from openvisit.bookings.document_rows import NewFile
-from openvisit.bookings.linked_documents import upload_for_link
 from openvisit.bookings.manage_links import manage_token_for
 from openvisit.clock import FixedClock
 from openvisit.runtime import Runtime
@@ -343,18 +340,13 @@ def document_added(world: World) -> Row:
 def document_uploaded(world: World) -> Row:
     booked = world.book()
     appointment = get_appointment(world.runtime.db, world.business, booked)
-    upload = NewFile(io.BytesIO(sample_files.text()), "meds.txt")
-    runtime = world.runtime
-    sent = upload_for_link(
-        runtime.db,
-        runtime.clock,
-        runtime.documents,
-        runtime.secret_key,
-        manage_token_for(runtime.secret_key, appointment),
-        upload,
-    )
-    data = {"businessId": world.business, "appointmentId": booked, "size": sent.size_bytes}
-    return Row(f"manageLink:{booked}", sent.id, data)
+    page = f"/manage/{manage_token_for(world.runtime.secret_key, appointment)}/documents"
+    form = {"csrf_token": csrf_from(world.browser.get(page))}
+    files = {"file": ("meds.txt", sample_files.text(), "text/plain")}
+    assert world.browser.post(page, data=form, files=files).status_code == 303
+    [uploaded] = world.call("GET", f"/appointments/{booked}/openvisit.documents", 200)["value"]
+    data = {"businessId": world.business, "appointmentId": booked, "size": uploaded["size"]}
+    return Row(f"manageLink:{booked}", str(uploaded["id"]), data)
 
 
 def document_deleted(world: World) -> Row:

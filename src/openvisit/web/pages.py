@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from openvisit.web import api_docs, sign_in
+from openvisit.web.consumer import documents as consumer_documents
 from openvisit.web.redirects import STAFF_HOME
 from openvisit.web.rendering import STATIC_DIR, PageRoute, StaticAssets, see_other
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(sign_in.router)
 router.include_router(api_docs.router)
+router.include_router(consumer_documents.router)
 router.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
 
 

@@ -1,0 +1,1 @@
+"""Pages for consumers: people without an account, reached through links sent to them."""
