@@ -8,6 +8,7 @@ import hashlib
 import io
 import re
 import stat
+import threading
 from datetime import timedelta
 
 import pytest
@@ -420,3 +421,29 @@ def test_the_store_needs_no_folder_until_the_first_file(tmp_path, runtime, clini
     finally:
         staged.discard()
     assert sample_files.files_under(store.root) == []
+
+
+def test_uploads_at_once_never_pass_the_count(runtime, clinic):
+    # All four pass the early check together; the count under the appointment's row lock
+    # (one write at a time on SQLite) lets two in and leaves no copy of the others.
+    runtime = with_limits(runtime, max_files_per_appointment=2)
+    token = link_for(runtime, clinic)
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def send(number: int) -> None:
+        start.wait(timeout=10)
+        try:
+            upload(runtime, token, f"file {number}".encode())
+            outcomes.append("stored")
+        except Conflict as refused:
+            outcomes.append(refused.reason)
+
+    threads = [threading.Thread(target=send, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["documentLimitReached"] * 2 + ["stored"] * 2
+    assert len(stored(runtime)) == 2
