@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from openvisit.app import create_app
 from openvisit.auth.tokens import create_token
+from openvisit.bookings.document_store import DocumentStore
 from openvisit.clock import FixedClock
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
@@ -116,7 +118,14 @@ def clock() -> FixedClock:
     return FixedClock(TEST_NOW)
 
 
-def build_test_runtime(database: Database, clock: FixedClock) -> Runtime:
+# Where uploads go for runtimes built without a folder of their own: none of those tests
+# uploads anything, and this one is only made when something is.
+SCRATCH_UPLOADS = Path(tempfile.gettempdir()) / f"openvisit-test-uploads-{os.getpid()}"
+
+
+def build_test_runtime(
+    database: Database, clock: FixedClock, *, uploads: Path | None = None
+) -> Runtime:
     return Runtime(
         db=database,
         clock=clock,
@@ -126,12 +135,13 @@ def build_test_runtime(database: Database, clock: FixedClock) -> Runtime:
         secret_key=TEST_SECRET,
         session_max_age_seconds=3600,
         secure_cookies=False,
+        documents=DocumentStore(uploads or SCRATCH_UPLOADS),
     )
 
 
 @pytest.fixture
-def runtime(database: Database, clock: FixedClock) -> Runtime:
-    return build_test_runtime(database, clock)
+def runtime(database: Database, clock: FixedClock, tmp_path: Path) -> Runtime:
+    return build_test_runtime(database, clock, uploads=tmp_path / "data" / "uploads")
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from openvisit.bookings import businesses, records
+from openvisit.bookings import businesses, documents, records
 from openvisit.bookings.customers import CUSTOMERS
+from openvisit.bookings.document_rows import NewFile, NewLink
 from openvisit.bookings.questions import CUSTOM_QUESTIONS
 from openvisit.bookings.services import SERVICES
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.runtime import Runtime
+from tests.bookings import sample_files
 
 BUSINESSES = "/v1.0/solutions/bookingBusinesses"
 
@@ -55,3 +58,21 @@ def make_question(runtime: Runtime, business_id: str, name: str = "Why?", **chan
     return records.create_record(
         runtime.db, runtime.clock, CUSTOM_QUESTIONS, business_id, values, actor="test"
     ).id
+
+
+def make_documents(runtime: Runtime, business_id: str, service_id: str) -> tuple[str, str]:
+    """A service's two prerequisites: a PDF file (Intake form.pdf) and a link (Consent form)."""
+    form = documents.add_service_file(
+        runtime.db,
+        runtime.clock,
+        runtime.documents,
+        business_id,
+        service_id,
+        NewFile(io.BytesIO(sample_files.pdf()), "Intake form.pdf"),
+        actor="test",
+    )
+    link = NewLink("Consent form", "https://example.test/consent", "Sign it at home")
+    consent = documents.add_service_link(
+        runtime.db, runtime.clock, business_id, service_id, link, actor="test"
+    )
+    return form.id, consent.id

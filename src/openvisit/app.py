@@ -18,10 +18,12 @@ from fastapi.responses import JSONResponse
 from openvisit import __version__, logs
 from openvisit.addresses import parse_networks
 from openvisit.auth.hashing import PasswordHashing
+from openvisit.bookings.document_store import UPLOADS_FOLDER, DocumentStore
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
 from openvisit.errors import DomainError
 from openvisit.files import ensure_private_dir
+from openvisit.graph import documents as graph_documents
 from openvisit.graph.admission import AdmissionLimiter, AdmissionMiddleware
 from openvisit.graph.api import graph_router
 from openvisit.graph.cors import install_cors
@@ -30,7 +32,7 @@ from openvisit.graph.errors import (
     error_response,
     install_error_handlers,
 )
-from openvisit.graph.limits import BodySizeLimitMiddleware
+from openvisit.graph.limits import BodySizeLimitMiddleware, UploadPath
 from openvisit.graph.observe import RequestContextMiddleware
 from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
@@ -40,9 +42,16 @@ from openvisit.origins import parse_origins
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
+from openvisit.web.consumer import documents as consumer_documents
 from openvisit.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
+
+# POSTs that may carry a file up to the upload limit instead of the API's 1 MiB.
+UPLOAD_PATHS = (
+    graph_documents.UPLOAD_PATH,
+    UploadPath(consumer_documents.UPLOAD_PATTERN, consumer_documents.refuse_too_large),
+)
 
 API_DESCRIPTION = """\
 OpenVisit serves the Microsoft Graph Bookings API shape. Every operation needs a bearer
@@ -65,6 +74,12 @@ def build_runtime(
         secret_key=resolve_secret_key(settings),
         session_max_age_seconds=settings.session_max_age_seconds,
         secure_cookies=settings.public_base_url.startswith("https://"),
+        documents=DocumentStore(
+            settings.data_dir / UPLOADS_FOLDER,
+            max_bytes=settings.upload_max_bytes,
+            max_files_per_appointment=settings.upload_max_files_per_appointment,
+            max_total_bytes_per_appointment=settings.upload_max_total_bytes_per_appointment,
+        ),
         redis_url=settings.redis_url,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         password_hashing=PasswordHashing(),
@@ -128,7 +143,7 @@ def create_app(
     app.add_middleware(AdmissionMiddleware, limiter=admission)  # innermost: sees Graph paths
     app.add_middleware(GraphPathMiddleware)
     app.add_middleware(RefuseNulMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, uploads=UPLOAD_PATHS)
     app.add_middleware(AuthenticateFirstMiddleware)  # outside the body cap: 401 before 413
     app.add_middleware(SecurityHeadersMiddleware)
     if settings is not None:  # outside the guards, so preflights and refusals carry CORS

@@ -177,6 +177,27 @@ class Settings(BaseSettings):
             "`openvisit worker` processes send them."
         ),
     )
+    upload_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description=(
+            "Largest file a consumer or staff member may upload (a service's or an "
+            "appointment's document); larger request bodies are refused (413) unread."
+        ),
+    )
+    upload_max_files_per_appointment: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Files a consumer may upload to one appointment through its manage link.",
+    )
+    upload_max_total_bytes_per_appointment: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="Bytes all files uploaded to one appointment may take together.",
+    )
     dev_mode: bool = Field(
         default=False, description="Development mode: allows placeholder secrets."
     )

@@ -29,3 +29,13 @@ def manage_url(base_url: str, token: str) -> str:
 def calendar_url(base_url: str, token: str) -> str:
     """The appointment's .ics ("Add to calendar"), behind the same capability."""
     return f"{manage_url(base_url, token)}/calendar.ics"
+
+
+def documents_url(base_url: str, token: str) -> str:
+    """The appointment's documents page: prerequisites to read, uploads to send."""
+    return f"{manage_url(base_url, token)}/documents"
+
+
+def document_url(base_url: str, token: str, document_id: str) -> str:
+    """One document's download, for the consumer holding the appointment's manage link."""
+    return f"{documents_url(base_url, token)}/{document_id}"

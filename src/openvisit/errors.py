@@ -24,6 +24,8 @@ class DomainError(Exception):
         message = entry.template.format(**params)
         super().__init__(message)
         self.reason = reason
+        # Kept so a page can say the same in the reader's language (web/ translates).
+        self.params = params
         self.message = message
         self.status = entry.status
         self.code = entry.code
@@ -55,6 +57,16 @@ class Forbidden(DomainError):
     status = 403
 
 
+class PayloadTooLarge(DomainError):
+    code = "requestEntityTooLarge"
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupportedMediaType"
+    status = 415
+
+
 class RetryLater(DomainError):
     """Refused for now; the client may try again after `retry_after_seconds`."""
 
@@ -82,5 +94,14 @@ class ServiceBusy(RetryLater):
 
 
 _CLASS_BY_STATUS: dict[int, type[DomainError]] = {
-    error.status: error for error in (InvalidInput, NotFound, Conflict, Unauthenticated, Forbidden)
+    error.status: error
+    for error in (
+        InvalidInput,
+        NotFound,
+        Conflict,
+        Unauthenticated,
+        Forbidden,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+    )
 } | {429: TooManyRequests, 503: ServiceBusy}

@@ -58,14 +58,14 @@ def create_private_file(path: Path, data: bytes) -> bool:
             os.link(temporary, path)
         except FileExistsError:
             return False
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return True
     finally:
         os.unlink(temporary)
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a new directory entry durable, so a power cut cannot lose the key's name."""
+def fsync_dir(path: Path) -> None:
+    """Make a new directory entry durable, so a power cut cannot lose a file's name."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)

@@ -193,6 +193,30 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "idempotencyKeyReused": Reason(
             409, "This Idempotency-Key was already used with a different request."
         ),
+        # Documents before the visit (bookings/documents.py).
+        "documentNotFound": Reason(404, "The document '{document}' does not exist here."),
+        "documentIsLink": Reason(
+            404, "The document '{document}' is a link and has no content; open its webUrl."
+        ),
+        "documentTooLarge": Reason(413, "The file is larger than {limit}, the most allowed."),
+        "documentEmpty": Reason(400, "The file is empty."),
+        "documentTypeNotAllowed": Reason(
+            415,
+            "The file is not an allowed type ({allowed}); its content decides, not its name.",
+        ),
+        "documentFileRequired": Reason(
+            400, "Send the file as a multipart/form-data part named 'file'."
+        ),
+        "documentBodyUnsupported": Reason(
+            415,
+            "Send multipart/form-data with a 'file' part, or JSON with displayName and webUrl.",
+        ),
+        "documentLimitReached": Reason(
+            409, "The {owner} already holds {count} documents, the most it may hold."
+        ),
+        "documentTotalTooLarge": Reason(
+            409, "The appointment's documents would take more than {limit} together."
+        ),
         # Who may do what.
         "tokenMissing": Reason(401, "Access token is empty; send 'Authorization: Bearer <token>'."),
         "tokenInvalid": Reason(401, "Access token is invalid, expired or revoked."),

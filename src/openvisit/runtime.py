@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from openvisit.addresses import IPNetwork
 from openvisit.auth.hashing import PasswordHashing, shared_hashing
+from openvisit.bookings.document_store import DocumentStore
 from openvisit.clock import Clock
 from openvisit.store.db import Database
 
@@ -20,6 +21,8 @@ class Runtime:
     secret_key: str
     session_max_age_seconds: int
     secure_cookies: bool
+    # `<data dir>/uploads` and the limits on what goes in (documents before the visit).
+    documents: DocumentStore
     redis_url: str | None = None
     # Reverse proxies whose X-Forwarded-For is believed (addresses.client_address).
     trusted_proxies: tuple[IPNetwork, ...] = ()

@@ -22,9 +22,12 @@ from openvisit.audit.actions import Action
 from openvisit.auth import accounts, sessions
 from openvisit.auth.throttle import ACCOUNT_POLICY, account_digest
 from openvisit.auth.tokens import create_token, revoke_token
+from openvisit.bookings.appointments import get_appointment
+from openvisit.bookings.manage_links import manage_token_for
 from openvisit.clock import FixedClock
 from openvisit.runtime import Runtime
 from openvisit.store.models import AuditRecord
+from tests.bookings import sample_files
 from tests.bookings.clinic import Clinic, make_clinic
 from tests.conftest import ALL_SCOPES
 from tests.factories import BUSINESSES, make_customer, make_question, make_service, make_staff
@@ -343,6 +346,42 @@ def calendar_feed_revoked(world: World) -> Row:
 
 def _prefix(feed: dict[str, Any]) -> dict[str, Any]:
     return {"prefix": feed["prefix"]}
+# --- documents before the visit ------------------------------------------------------
+
+
+def document_added(world: World) -> Row:
+    url = f"/services/{world.clinic['visit']}/openvisit.documents"
+    files = {"file": ("intake.pdf", sample_files.pdf(), "application/pdf")}
+    added = world.call("POST", url, 201, files=files)
+    data = {
+        "businessId": world.business,
+        "serviceId": world.clinic["visit"],
+        "kind": "file",
+        "contentType": "application/pdf",
+        "sha256": added["sha256"],
+    }
+    return Row(world.actor, str(added["id"]), data)
+
+
+def document_uploaded(world: World) -> Row:
+    booked = world.book()
+    appointment = get_appointment(world.runtime.db, world.business, booked)
+    page = f"/manage/{manage_token_for(world.runtime.secret_key, appointment)}/documents"
+    form = {"csrf_token": csrf_from(world.browser.get(page))}
+    files = {"file": ("meds.txt", sample_files.text(), "text/plain")}
+    assert world.browser.post(page, data=form, files=files).status_code == 303
+    [uploaded] = world.call("GET", f"/appointments/{booked}/openvisit.documents", 200)["value"]
+    data = {"businessId": world.business, "appointmentId": booked, "size": uploaded["size"]}
+    return Row(f"manageLink:{booked}", str(uploaded["id"]), data)
+
+
+def document_deleted(world: World) -> Row:
+    url = f"/services/{world.clinic['visit']}/openvisit.documents"
+    link = {"displayName": "Consent form", "webUrl": "https://example.test/consent"}
+    added = world.call("POST", url, 201, json=link)
+    world.call("DELETE", f"{url}/{added['id']}", 204)
+    data = {"businessId": world.business, "kind": "link", "webUrl": link["webUrl"]}
+    return Row(world.actor, str(added["id"]), data)
 
 
 SCENARIOS: dict[Action, Callable[[World], Row]] = {
@@ -382,6 +421,9 @@ SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.APPOINTMENT_CANCELLED: appointment_cancelled,
     Action.APPOINTMENT_DELETED: appointment_deleted,
     Action.APPOINTMENT_RULES_OVERRIDDEN: appointment_rules_overridden,
+    Action.DOCUMENT_ADDED: document_added,
+    Action.DOCUMENT_UPLOADED: document_uploaded,
+    Action.DOCUMENT_DELETED: document_deleted,
 }
 
 

@@ -286,7 +286,14 @@ def _books(runtime, clinic, service, start, staff_id) -> bool:
         )
     except SlotRefused:
         return False
-    appointments.delete(runtime.db, runtime.clock, clinic["business"], made.id, actor="test")
+    appointments.delete(
+        runtime.db,
+        runtime.clock,
+        clinic["business"],
+        made.id,
+        actor="test",
+        documents=runtime.documents,
+    )
     return True
 
 

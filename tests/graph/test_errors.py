@@ -26,6 +26,8 @@ ERROR_CLASSES = {
     "Conflict",
     "Unauthenticated",
     "Forbidden",
+    "PayloadTooLarge",
+    "UnsupportedMediaType",
     "RetryLater",
     "TooManyRequests",
     "ServiceBusy",

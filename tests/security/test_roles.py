@@ -45,6 +45,9 @@ MATRIX = {
     "question.write": "yes no no no no",
     "appointment.read": "yes yes own yes own",
     "appointment.write": "yes yes own no no",
+    "serviceDocument.read": "yes yes yes yes no",
+    "serviceDocument.write": "yes yes no no no",
+    "appointmentDocument.read": "yes yes own yes own",
     "availability.read": "yes yes yes yes no",
     "calendarFeed.manage": "yes yes own no no",
     "currency.read": "yes yes yes yes yes",
@@ -190,6 +193,22 @@ CALLS: dict[str, Callable[[Clinic, str, str], Call]] = {
         f"{c.business}/appointments/"
         f"{c.appointment(c.business, c.staff[r] if w == 'own' else c.other_staff)}/cancel",
         {"cancellationMessage": "moved"},
+    ),
+    "serviceDocument.read": lambda c, r, w: (
+        "GET",
+        f"{c.business}/services/{c.service}/openvisit.documents",
+        None,
+    ),
+    "serviceDocument.write": lambda c, r, w: (
+        "POST",
+        f"{c.business}/services/{c.service}/openvisit.documents",
+        {"displayName": f"Form for {r}", "webUrl": "https://example.test/form"},
+    ),
+    "appointmentDocument.read": lambda c, r, w: (
+        "GET",
+        f"{c.business}/appointments/"
+        f"{c.own[r] if w == 'own' else c.own['administrator']}/openvisit.documents",
+        None,
     ),
     "availability.read": lambda c, r, w: (
         "GET",

@@ -57,6 +57,11 @@ class Action(StrEnum):
     APPOINTMENT_DELETED = "openvisit.appointment.deleted"
     # A manager booked, moved or cancelled outside the booking rules (one row per change).
     APPOINTMENT_RULES_OVERRIDDEN = "openvisit.appointment.rulesOverridden"
+    # Documents before the visit: a service's prerequisites (staff), an appointment's uploads
+    # (its consumer, through the manage link).
+    DOCUMENT_ADDED = "openvisit.document.added"
+    DOCUMENT_UPLOADED = "openvisit.document.uploaded"
+    DOCUMENT_DELETED = "openvisit.document.deleted"
 
 
 @dataclass(frozen=True)

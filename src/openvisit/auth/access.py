@@ -133,6 +133,25 @@ APPOINTMENT_WRITE = _op(
     scheduler=ALL,
     teamMember=OWN,
 )
+SERVICE_DOCUMENT_READ = Operation(
+    "serviceDocument.read",
+    "list, get, download a service's documents (OpenVisit)",
+    scopes.BOOKINGS_READ,
+    _READERS,
+)
+SERVICE_DOCUMENT_WRITE = _op(
+    "serviceDocument.write",
+    "add, delete a service's documents (OpenVisit)",
+    scopes.BOOKINGS_MANAGE,
+    administrator=ALL,
+    scheduler=ALL,
+)
+APPOINTMENT_DOCUMENT_READ = Operation(
+    "appointmentDocument.read",
+    "list, get, download an appointment's documents (OpenVisit)",
+    scopes.BOOKINGS_READ,
+    {**_READERS, "teamMember": OWN, "externalGuest": OWN},
+)
 AVAILABILITY_READ = Operation(
     "availability.read",
     "getStaffAvailability, availableSlots, openvisit.slotCounts",
@@ -177,6 +196,9 @@ OPERATIONS: tuple[Operation, ...] = (
     QUESTION_WRITE,
     APPOINTMENT_READ,
     APPOINTMENT_WRITE,
+    SERVICE_DOCUMENT_READ,
+    SERVICE_DOCUMENT_WRITE,
+    APPOINTMENT_DOCUMENT_READ,
     AVAILABILITY_READ,
     CALENDAR_FEED_MANAGE,
     CURRENCY_READ,

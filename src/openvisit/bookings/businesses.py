@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from openvisit import audit
 from openvisit.audit.actions import Action
+from openvisit.bookings.document_store import DocumentStore, forget_business_files
 from openvisit.bookings.records import require_business, snapshots
 from openvisit.bookings.views import BusinessView, snapshot
 from openvisit.clock import Clock
@@ -104,10 +105,14 @@ def update_business(
         return snapshot(BusinessView, business)
 
 
-def delete_business(db: Database, clock: Clock, business_id: str, *, actor: str) -> None:
-    """Delete a business and, through the foreign keys, everything inside it."""
+def delete_business(
+    db: Database, clock: Clock, business_id: str, *, actor: str, documents: DocumentStore
+) -> None:
+    """Delete a business and, through the foreign keys, everything inside it; its
+    document files go once that commits."""
     with db.write() as session:
         business = require_business(session, business_id)
+        forget_business_files(session, documents, business.id)
         session.delete(business)
         audit.record(
             session, Action.BUSINESS_DELETED, actor=actor, subject=business_id, at=clock.now()

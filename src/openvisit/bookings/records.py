@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from openvisit import audit
 from openvisit.audit.actions import RecordActions
+from openvisit.bookings.document_store import DocumentStore
 from openvisit.bookings.views import V, snapshot
 from openvisit.clock import Clock
 from openvisit.errors import NotFound
@@ -32,6 +33,9 @@ Check = Callable[[Session, str, Changes, Any], None]
 
 # (session, business id, id of the record being deleted): drop references to it elsewhere
 Cleanup = Callable[[Session, str, str], None]
+# (session, document store, id of the record being deleted): remove the files of its
+# documents once the deletion commits (their rows cascade)
+FileCleanup = Callable[[Session, DocumentStore, str], None]
 
 
 def _no_check(_session: Session, _business_id: str, _changes: Changes, _current: Any) -> None:
@@ -51,6 +55,7 @@ class ResourceKind(Generic[R, V]):
     columns: Mapping[str, InstrumentedAttribute[Any]]  # API property -> filterable column
     check: Check = field(default=_no_check)
     on_delete: Cleanup = field(default=_no_cleanup)
+    files: FileCleanup | None = None  # set for records that own documents (services)
 
 
 def require_business(session: Session, business_id: str) -> Business:
@@ -167,10 +172,17 @@ def delete_record(
     record_id: str,
     *,
     actor: str,
+    documents: DocumentStore | None = None,
 ) -> None:
+    """Delete a record; one that owns documents (a service) needs the `documents` store,
+    whose files of its documents go once the deletion commits."""
+    if kind.files is not None and documents is None:
+        raise TypeError(f"deleting a {kind.label} needs the document store")
     with db.write() as session:
         record = load(session, kind, business_id, record_id)
         kind.on_delete(session, record.business_id, record.id)
+        if kind.files is not None and documents is not None:
+            kind.files(session, documents, record.id)
         session.delete(record)
         audit.record(
             session,

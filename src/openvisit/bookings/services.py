@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit.audit import actions
+from openvisit.bookings.document_store import forget_service_files
 from openvisit.bookings.records import Changes, ResourceKind
 from openvisit.bookings.views import ServiceView
 from openvisit.errors import InvalidInput
@@ -84,4 +85,5 @@ SERVICES = ResourceKind(
         "lastUpdatedDateTime": Service.last_updated_date_time,
     },
     check=_check_service,
+    files=forget_service_files,
 )

@@ -434,6 +434,7 @@ def delete_appointment(
         business_id,
         appointment_id,
         actor=caller.actor,
+        documents=runtime.documents,
         own_staff_id=caller.own_staff_id,
     )
     return Response(status_code=204)

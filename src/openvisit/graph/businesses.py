@@ -138,7 +138,9 @@ def update_booking_business(
 @router.delete("/{business_id}", status_code=204, response_class=Response)
 def delete_booking_business(business_id: str, runtime: RuntimeDep, caller: Deleter) -> Response:
     """Delete a business and everything in it."""
-    businesses.delete_business(runtime.db, runtime.clock, business_id, actor=caller.actor)
+    businesses.delete_business(
+        runtime.db, runtime.clock, business_id, actor=caller.actor, documents=runtime.documents
+    )
     return Response(status_code=204)
 
 

@@ -174,7 +174,13 @@ def child_router(api: ChildApi) -> APIRouter:
         business_id: str, record_id: str, runtime: RuntimeDep, caller: Writer
     ) -> Response:
         records.delete_record(
-            runtime.db, runtime.clock, api.kind, business_id, record_id, actor=caller.actor
+            runtime.db,
+            runtime.clock,
+            api.kind,
+            business_id,
+            record_id,
+            actor=caller.actor,
+            documents=runtime.documents,
         )
         return Response(status_code=204)
 

@@ -24,6 +24,7 @@ COLLECTIONS = (
     "calendarView",
     "onlineMeetings",
     "users",
+    "openvisit.documents",
 )
 ACTIONS = (
     "solutions",
@@ -36,6 +37,7 @@ ACTIONS = (
     "openvisit.slotCounts",
     "openvisit.calendarFeed",
     "$batch",
+    "$value",
 )
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
 _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")

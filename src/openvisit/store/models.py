@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Float,
     ForeignKey,
     Index,
@@ -431,3 +432,43 @@ class CalendarFeed(Base):
     created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
     # When a calendar last fetched it, to the quarter hour: shows whether it is in use.
     last_read_date_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Document(Base):
+    """A document before the visit: a service's prerequisite (a file or a link its staff
+    add) or a file uploaded to one appointment (by its consumer, later by staff).
+
+    Exactly one of `service_id` and `appointment_id` is set. A file's bytes live under the
+    data folder at `storage_name` (relative to the uploads folder, a random name, never
+    the client's); its type was read from its content, not from what the client said.
+    Rows cascade with their owner, and the services that delete an owner remove the
+    files once the deletion commits (bookings/document_store.py).
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint("(service_id IS NULL) <> (appointment_id IS NULL)", name="one_owner"),
+        CheckConstraint("kind IN ('file', 'link')", name="kind"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    business_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    service_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
+    appointment_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # file | link
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    description: Mapped[str | None] = mapped_column(Text)
+    web_url: Mapped[str | None] = mapped_column(String(2048))  # a link's address
+    content_type: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    storage_name: Mapped[str | None] = mapped_column(String(512))
+    uploaded_by: Mapped[str] = mapped_column(String(16))  # staff | customer
+    created_by: Mapped[str] = mapped_column(String(ID_LENGTH))  # the audit actor
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,6 +10,7 @@ from openvisit.bookings.appointments.holds import release
 from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
 from openvisit.bookings.authority import Authority, check_owned
 from openvisit.bookings.records import require_business
+from openvisit.bookings.document_store import DocumentStore, forget_appointment_files
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.store.db import Database
@@ -60,13 +61,18 @@ def delete(
     appointment_id: str,
     *,
     actor: str,
+    documents: DocumentStore,
     own_staff_id: str | None = None,
 ) -> None:
-    """Delete an appointment; with `own_staff_id`, only one of that staff member's."""
+    """Delete an appointment; with `own_staff_id`, only one of that staff member's.
+
+    Its uploaded documents go with it, their files once the deletion commits.
+    """
     with db.write() as session:
         appointment = load_appointment(session, business_id, appointment_id)
         check_owned(own_staff_id, appointment)
         notices.after_delete(session, appointment.id, clock.now())
+        forget_appointment_files(session, documents, appointment.id)
         session.delete(appointment)
         # The row is the only trace left of the appointment: say what it was.
         gone = {
