@@ -1,0 +1,46 @@
+"""Transports are chosen by name; an unknown name stops the start with one clear line."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from openvisit.notify.messages import TextMessage
+from openvisit.notify.transports import registry
+from openvisit.notify.transports.outbox import OutboxTransport
+from openvisit.notify.transports.registry import TransportOptions, UnknownTransport
+
+
+def test_outbox_is_registered_for_both_channels(database, clock):
+    options = TransportOptions(database, clock, {})
+
+    email = registry.load_email_transport("outbox", options)
+    sms = registry.load_sms_transport("outbox", options)
+
+    assert isinstance(email, OutboxTransport)
+    assert isinstance(sms, OutboxTransport)
+    receipt = asyncio.run(sms.send_sms(TextMessage("+4915112345678", "Hi", "k")))
+    assert receipt.provider_id is not None
+    assert receipt.provider_id.startswith("outbox:")
+
+
+def test_every_entry_names_a_factory_that_exists():
+    for table in (registry.EMAIL_TRANSPORTS, registry.SMS_TRANSPORTS):
+        for entry in table.values():
+            module, _, name = entry.partition(":")
+            assert callable(getattr(__import__(module, fromlist=[name]), name)), entry
+
+
+def test_an_unknown_name_is_refused_naming_the_variable_and_the_choices(database, clock):
+    options = TransportOptions(database, clock, {})
+
+    with pytest.raises(UnknownTransport) as refused:
+        registry.load_email_transport("pigeon", options)
+    assert str(refused.value) == (
+        "OPENVISIT_EMAIL_TRANSPORT is 'pigeon', which this OpenVisit does not provide; "
+        "use one of: outbox."
+    )
+    with pytest.raises(UnknownTransport, match=r"^OPENVISIT_SMS_TRANSPORT is 'smoke'"):
+        registry.check_names("outbox", "smoke")
+    registry.check_names("outbox", "outbox")
