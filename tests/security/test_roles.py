@@ -45,6 +45,7 @@ MATRIX = {
     "question.write": "yes no no no no",
     "appointment.read": "yes yes own yes own",
     "appointment.write": "yes yes own no no",
+    "notification.read": "yes yes own yes own",
     "availability.read": "yes yes yes yes no",
     "currency.read": "yes yes yes yes yes",
     "me.read": "yes yes yes yes yes",
@@ -190,6 +191,12 @@ CALLS: dict[str, Callable[[Clinic, str, str], Call]] = {
         f"{c.appointment(c.business, c.staff[r] if w == 'own' else c.other_staff)}/cancel",
         {"cancellationMessage": "moved"},
     ),
+    "notification.read": lambda c, r, w: (
+        "GET",
+        f"{c.business}/appointments/"
+        f"{c.own[r] if w == 'own' else c.own['administrator']}/openvisit.notifications",
+        None,
+    ),
     "availability.read": lambda c, r, w: (
         "GET",
         f"{c.business}/services/{c.service}/availableSlots?start=2026-11-24&end=2026-11-24",
@@ -261,6 +268,7 @@ def test_another_business_is_not_there_for_its_non_members(runtime, client):
         ("POST", f"{foreign}/unpublish", None),
         ("GET", f"{foreign}/services", None),
         ("GET", f"{foreign}/appointments/{appointment}", None),
+        ("GET", f"{foreign}/appointments/{appointment}/openvisit.notifications", None),
         ("POST", f"{foreign}/appointments/{appointment}/cancel", None),
         ("DELETE", foreign, None),
     ]

@@ -133,6 +133,12 @@ APPOINTMENT_WRITE = _op(
     scheduler=ALL,
     teamMember=OWN,
 )
+NOTIFICATION_READ = Operation(
+    "notification.read",
+    "read an appointment's delivery log (openvisit.notifications)",
+    scopes.BOOKINGS_READ,
+    {**_READERS, "teamMember": OWN, "externalGuest": OWN},
+)
 AVAILABILITY_READ = Operation(
     "availability.read",
     "getStaffAvailability, availableSlots, openvisit.slotCounts",
@@ -169,6 +175,7 @@ OPERATIONS: tuple[Operation, ...] = (
     QUESTION_WRITE,
     APPOINTMENT_READ,
     APPOINTMENT_WRITE,
+    NOTIFICATION_READ,
     AVAILABILITY_READ,
     CURRENCY_READ,
     ME_READ,

@@ -12,6 +12,7 @@ from openvisit.graph import (
     currencies,
     customers,
     me,
+    notifications,
     questions,
     services,
     staff,
@@ -34,6 +35,7 @@ RESOURCE_ROUTERS: tuple[APIRouter, ...] = tuple(
         questions,
         currencies,
         me,
+        notifications,
         batch,
     )
 )

@@ -73,6 +73,7 @@ OPERATIONS: dict[str, Operation] = {
     "cancel_appointment": Operation("bookingAppointment_Cancel"),
     "available_slots": Operation("bookingService_ListAvailableSlots"),
     "slot_counts": Operation("bookingService_openvisit.slotCounts"),
+    "list_appointment_notifications": Operation("bookingAppointment_openvisit.notifications"),
     **_children("services", "bookingService"),
     **_children("staffMembers", "bookingStaffMember"),
     **_children("customers", "bookingCustomer"),

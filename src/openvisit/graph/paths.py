@@ -34,6 +34,7 @@ ACTIONS = (
     "getStaffAvailability",
     "availableSlots",
     "openvisit.slotCounts",
+    "openvisit.notifications",
     "$batch",
 )
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
