@@ -37,9 +37,10 @@ def test_an_unknown_name_is_refused_naming_the_variable_and_the_choices(database
 
     with pytest.raises(UnknownTransport) as refused:
         registry.load_email_transport("pigeon", options)
+    known = ", ".join(sorted(registry.EMAIL_TRANSPORTS))
     assert str(refused.value) == (
         "OPENVISIT_EMAIL_TRANSPORT is 'pigeon', which this OpenVisit does not provide; "
-        "use one of: outbox."
+        f"use one of: {known}."
     )
     with pytest.raises(UnknownTransport, match=r"^OPENVISIT_SMS_TRANSPORT is 'smoke'"):
         registry.check_names("outbox", "smoke")

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from openvisit import cli
+from openvisit.notify.transports import registry
 from tests.live import free_port, stop_server_group
 from tests.notify.processes import (
     count_status,
@@ -76,3 +78,23 @@ def test_serve_leaves_sending_to_workers_when_told_to(database, tmp_path):
 
     assert count_status(database, "pending") == 5
     assert outbox_keys(database) == {}
+
+
+def test_serve_refuses_a_transport_no_table_holds_before_serving(
+    database, tmp_path, monkeypatch, capsys
+):
+    # A name the settings allow but this build has no transport for (as smtp was
+    # before its branch): the table, not the settings, is what decides.
+    monkeypatch.setattr(
+        registry, "EMAIL_TRANSPORTS", {"outbox": registry.EMAIL_TRANSPORTS["outbox"]}
+    )
+    for name, value in environment(database, tmp_path, email_transport="smtp").items():
+        if name.startswith("OPENVISIT_"):
+            monkeypatch.setenv(name, value)
+
+    assert cli.main(["serve", "--port", str(free_port())]) == 2
+
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "openvisit: OPENVISIT_EMAIL_TRANSPORT is 'smtp', which this OpenVisit does not "
+        "provide; use one of: outbox."
+    )
