@@ -283,6 +283,7 @@ class Dispatcher:
     def _compose_all(self, fences: Sequence[Fence]) -> list[_Prepared]:
         prepared = []
         with self._db.read() as session:
+            _held = queries.hold_loaded(session)
             rows = queries.claimed_rows(session, [fence.id for fence in fences])
             for fence in fences:
                 row = rows.get(fence.id)

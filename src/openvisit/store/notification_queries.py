@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from openvisit.store.models import Notification, NotificationEvent, table_of
@@ -143,73 +143,69 @@ def close_unclaimed(
         )
 
 
-def settle(session: Session, fence: Fence, now: datetime, **values: Any) -> bool:
-    """Write an outcome (`values`: status and its columns) if the claim still holds."""
-    result = session.execute(
+def _fenced(**values: Any) -> Any:
+    """An UPDATE of one row that matches only while this worker's claim holds."""
+    return (
         update(_NOTIFICATIONS)
         .where(
-            _NOTIFICATIONS.c.id == fence.id,
+            _NOTIFICATIONS.c.id == bindparam("fence_id"),
             _NOTIFICATIONS.c.status == SENDING,
-            _NOTIFICATIONS.c.claimed_by == fence.worker,
-            _NOTIFICATIONS.c.attempts == fence.attempts,
+            _NOTIFICATIONS.c.claimed_by == bindparam("fence_worker"),
+            _NOTIFICATIONS.c.attempts == bindparam("fence_attempts"),
         )
-        .values(updated_at=now, **values)
+        .values(updated_at=bindparam("at"), claimed_by=None, lease_expires_at=None, **values)
     )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+_SENT = _fenced(
+    status=SENT, sent_at=bindparam("at"), provider_id=bindparam("provider"), last_error=None
+)
+_RETRY = _fenced(status=PENDING, available_at=bindparam("retry_at"), last_error=bindparam("reason"))
+_RELEASE = _fenced(
+    status=PENDING, available_at=bindparam("at"), attempts=_NOTIFICATIONS.c.attempts - 1
+)
+_FAILED = _fenced(status=FAILED, last_error=bindparam("reason"))
+
+
+def _settle(session: Session, statement: Any, fence: Fence, now: datetime, **values: Any) -> bool:
+    parameters = {
+        "fence_id": fence.id,
+        "fence_worker": fence.worker,
+        "fence_attempts": fence.attempts,
+        "at": now,
+        **values,
+    }
+    return bool(session.execute(statement, parameters).rowcount == 1)  # type: ignore[attr-defined]
 
 
 def sent(session: Session, fence: Fence, now: datetime, provider_id: str | None) -> bool:
-    return settle(
-        session,
-        fence,
-        now,
-        status=SENT,
-        sent_at=now,
-        provider_id=provider_id,
-        claimed_by=None,
-        lease_expires_at=None,
-        last_error=None,
-    )
+    """Record the provider's acceptance; False when the claim no longer holds."""
+    return _settle(session, _SENT, fence, now, provider=provider_id)
 
 
 def retry(session: Session, fence: Fence, now: datetime, at: datetime, reason: str) -> bool:
     """Back to pending, available again at `at` (the backoff); the attempt is counted."""
-    return settle(
-        session,
-        fence,
-        now,
-        status=PENDING,
-        available_at=at,
-        claimed_by=None,
-        lease_expires_at=None,
-        last_error=reason,
-    )
+    return _settle(session, _RETRY, fence, now, retry_at=at, reason=reason)
 
 
 def release(session: Session, fence: Fence, now: datetime) -> bool:
     """Hand a claimed row back unsent (the worker is stopping): no attempt was made."""
-    return settle(
-        session,
-        fence,
-        now,
-        status=PENDING,
-        available_at=now,
-        attempts=fence.attempts - 1,
-        claimed_by=None,
-        lease_expires_at=None,
-    )
+    return _settle(session, _RELEASE, fence, now)
 
 
 def failed(session: Session, fence: Fence, now: datetime, reason: str) -> bool:
-    return settle(
-        session,
-        fence,
-        now,
-        status=FAILED,
-        claimed_by=None,
-        lease_expires_at=None,
-        last_error=reason,
-    )
+    return _settle(session, _FAILED, fence, now, reason=reason)
+
+
+def hold_loaded(session: Session) -> list[object]:
+    """Keep every row `session` loads alive while the returned list lives.
+
+    The identity map holds rows weakly, so composing a batch read the same appointment
+    and business once per message; held, the map answers the repeats without a query.
+    """
+    kept: list[object] = []
+    event.listen(session, "loaded_as_persistent", lambda _session, row: kept.append(row))
+    return kept
 
 
 def add_events(session: Session, events: Sequence[dict[str, Any]]) -> None:
