@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
@@ -15,7 +15,7 @@ import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from openvisit import __version__, logs
+from openvisit import __version__, delivery, logs
 from openvisit.addresses import parse_networks
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.bookings.document_store import UPLOADS_FOLDER, DocumentStore
@@ -38,6 +38,7 @@ from openvisit.graph.openapi import install_openapi, operation_id
 from openvisit.graph.paths import GraphPathMiddleware
 from openvisit.graph.request_guards import AuthenticateFirstMiddleware, RefuseNulMiddleware
 from openvisit.metrics import install as install_metrics
+from openvisit.notify.dispatcher import running as dispatcher_running
 from openvisit.origins import parse_origins
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
@@ -122,7 +123,10 @@ def create_app(
             # time. Few threads book faster than anyio's 40: while one holds SQLite's write
             # lock, the others only fight it for the GIL (405 vs 315 bookings/s measured).
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
+        async with AsyncExitStack() as stack:
+            if settings is not None and settings.notifications_in_server:
+                await stack.enter_async_context(_dispatching(settings, app.state.runtime))
+            yield
         app.state.runtime.db.dispose()
 
     app = FastAPI(
@@ -154,6 +158,25 @@ def create_app(
     # Outermost of ours: request ids and the 500 answer cover what every other one does.
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _dispatching(settings: Settings, runtime: Runtime) -> AbstractAsyncContextManager[None]:
+    """The notification dispatcher, running for the life of this server process.
+
+    With `serve --workers N` every worker process runs one. That sends nothing twice:
+    a claim is exclusive whatever runs where (FOR UPDATE SKIP LOCKED on PostgreSQL, the
+    write lock on SQLite), and an idle poll is one indexed read. Electing one process
+    instead would leave nobody sending while that process is replaced, and would need
+    the supervisor to know about notifications; N pollers cost N reads per interval.
+    """
+    dispatcher = delivery.build_dispatcher(
+        settings,
+        runtime.db,
+        runtime.clock,
+        secret_key=runtime.secret_key,
+        base_url=runtime.base_url,
+    )
+    return dispatcher_running(dispatcher)
 
 
 def _add_health(app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""The `openvisit` command: serve, db upgrade, demo, token, user, session, config,
+"""The `openvisit` command: serve, worker, db upgrade, demo, token, user, session, config,
 backup, restore.
 
 It reads the same settings as the server, so `openvisit token create` run beside a
@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="seed the demo business first if the database is empty"
     )
+
+    worker = commands.add_parser(
+        "worker", help="send due notifications (e-mail, SMS) until SIGTERM or SIGINT"
+    )
+    worker.add_argument("--once", action="store_true", help="send what is due now, then exit")
 
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(dest="db_command", required=True)
@@ -91,9 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
         database_url = settings.resolved_database_url
-        # Only `serve` logs at info by default: a command's output is its own lines, not
-        # the migrations it ran on the way.
-        quiet = args.command != "serve" and "log_level" not in settings.model_fields_set
+        # Only the long-running `serve` and `worker` log at info by default: a command's
+        # output is its own lines, not the migrations it ran on the way.
+        quiet = (
+            args.command not in ("serve", "worker") and "log_level" not in settings.model_fields_set
+        )
         logs.configure("warning" if quiet else settings.log_level, settings.log_format)
         if args.command != "config":
             # `restore` is how a damaged database is replaced, so it may find one.
@@ -128,6 +135,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "serve":
         return _serve(args, settings)
+    if args.command == "worker":
+        return _worker(args, settings)
     if args.command == "db":
         _database(settings).dispose()
         print("database is at the latest revision")
@@ -177,7 +186,14 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
     from openvisit.connections import ConnectionLimits  # noqa: PLC0415
 
-    _database(settings).dispose()
+    db = _database(settings)
+    try:
+        if settings.notifications_in_server:
+            from openvisit import delivery  # noqa: PLC0415 - only sending needs it
+
+            delivery.check_transports(settings, db, SystemClock())
+    finally:
+        db.dispose()
     if args.demo:
         _demo(settings, only_if_empty=True)
     # Once, before any worker starts: workers generating the key at once would each
@@ -218,6 +234,36 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
         settings.host, settings.port, settings.log_level, limits=limits
     )
     return workers.serve(worker_options, settings.workers)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Send notifications beside (or instead of) the server's own dispatcher."""
+    import anyio  # noqa: PLC0415 - only the worker runs a loop here
+
+    from openvisit import delivery  # noqa: PLC0415 - keeps the other commands light
+
+    url = settings.resolved_database_url
+    delivery.check_migrated(url)
+    secret = resolve_secret_key(settings, create=False)
+    if not secret:
+        raise startup.StartupError(
+            "No secret key to sign the links in messages: set OPENVISIT_SECRET_KEY to the "
+            "server's key, or start `openvisit serve` once with this data folder to make one."
+        )
+    db = Database(url)
+    try:
+        delivery.check_transports(settings, db, SystemClock())
+        dispatcher = delivery.build_dispatcher(settings, db, SystemClock(), secret_key=secret)
+        print(
+            f"openvisit worker {dispatcher.worker_id}: sending due notifications "
+            f"(e-mail: {settings.email_transport}, SMS: {settings.sms_transport})",
+            flush=True,
+        )
+        anyio.run(lambda: delivery.work(dispatcher, once=args.once))
+        print(f"openvisit worker {dispatcher.worker_id}: stopped", flush=True)
+    finally:
+        db.dispose()
+    return 0
 
 
 def _demo(settings: Settings, *, only_if_empty: bool) -> int:

@@ -198,6 +198,69 @@ class Settings(BaseSettings):
         le=1024 * 1024 * 1024,
         description="Bytes all files uploaded to one appointment may take together.",
     )
+    notification_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How often a dispatcher with nothing to send looks for due notifications. "
+            "An idle look is one indexed read."
+        ),
+    )
+    notification_batch_size: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Due notifications one dispatcher claims at once.",
+    )
+    notification_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Sends one dispatcher (one process) has in flight at once.",
+    )
+    notification_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description=(
+            "Attempts at one notification before a failure that could pass (a refused "
+            "connection, a timeout, HTTP 429/5xx) marks it failed."
+        ),
+    )
+    notification_retry_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description=(
+            "Wait before the second attempt; it doubles with each attempt up to "
+            "OPENVISIT_NOTIFICATION_RETRY_MAX_SECONDS (a provider's Retry-After wins if longer)."
+        ),
+    )
+    notification_retry_max_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        le=7 * 86_400,
+        description="Longest wait between two attempts at one notification.",
+    )
+    notification_send_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description=(
+            "Time one send may take (connect, transfer, answer) before it counts as a "
+            "failure worth retrying."
+        ),
+    )
+    notification_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description=(
+            "How long a claimed notification stays its dispatcher's; a dispatcher that dies "
+            "leaves it to another once this passes. Longer than the send timeout."
+        ),
+    )
     dev_mode: bool = Field(
         default=False, description="Development mode: allows placeholder secrets."
     )
@@ -272,6 +335,25 @@ class Settings(BaseSettings):
     @classmethod
     def _check_origins(cls, value: str) -> str:
         parse_origins(value)  # a typo must stop the start, not silently allow nothing
+        return value
+
+    @field_validator("notification_lease_seconds")
+    @classmethod
+    def _lease_outlasts_a_send(cls, value: float, info: ValidationInfo) -> float:
+        # A send still running when its lease ends may be sent by a second worker too.
+        timeout = info.data.get("notification_send_timeout_seconds")
+        if timeout is not None and value <= timeout:
+            raise ValueError(
+                f"must be longer than OPENVISIT_NOTIFICATION_SEND_TIMEOUT_SECONDS ({timeout:g})"
+            )
+        return value
+
+    @field_validator("notification_retry_max_seconds")
+    @classmethod
+    def _cap_above_first(cls, value: float, info: ValidationInfo) -> float:
+        first = info.data.get("notification_retry_seconds")
+        if first is not None and value < first:
+            raise ValueError(f"must be at least OPENVISIT_NOTIFICATION_RETRY_SECONDS ({first:g})")
         return value
 
     @field_validator("base_url")

@@ -52,6 +52,24 @@ BOOKINGS_MADE = Counter(
 BOOKINGS_REFUSED = Counter(
     "openvisit_bookings_refused", "Booking requests refused, by reason.", ["reason"]
 )
+NOTIFICATIONS_SENT = Counter(
+    "openvisit_notifications_sent", "Notifications a transport accepted.", ["channel", "kind"]
+)
+NOTIFICATIONS_RETRIED = Counter(
+    "openvisit_notifications_retried",
+    "Sends that failed for now and were put back with a backoff.",
+    ["channel", "kind"],
+)
+NOTIFICATIONS_FAILED = Counter(
+    "openvisit_notifications_failed",
+    "Notifications given up: a permanent failure, or every attempt used.",
+    ["channel", "kind"],
+)
+NOTIFICATIONS_DROPPED = Counter(
+    "openvisit_notifications_dropped",
+    "Notifications not sent because their moment passed (a reminder once the visit began).",
+    ["channel", "kind"],
+)
 # livesum: the figure of a worker that died leaves the sum (see `process_exited`).
 DB_CHECKED_OUT = Gauge(
     "openvisit_db_connections_checked_out",
@@ -78,6 +96,17 @@ def booking_made() -> None:
 
 def booking_refused(reason: str) -> None:
     BOOKINGS_REFUSED.labels(reason).inc()
+
+
+def notification_outcome(outcome: str, channel: str, kind: str) -> None:
+    """Count one delivery outcome: sent, retried, failed or dropped."""
+    counters = {
+        "sent": NOTIFICATIONS_SENT,
+        "retried": NOTIFICATIONS_RETRIED,
+        "failed": NOTIFICATIONS_FAILED,
+        "dropped": NOTIFICATIONS_DROPPED,
+    }
+    counters[outcome].labels(channel, kind).inc()
 
 
 def watch_pool(engine: Engine) -> None:

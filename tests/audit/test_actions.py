@@ -346,6 +346,8 @@ def calendar_feed_revoked(world: World) -> Row:
 
 def _prefix(feed: dict[str, Any]) -> dict[str, Any]:
     return {"prefix": feed["prefix"]}
+
+
 # --- documents before the visit ------------------------------------------------------
 
 

@@ -370,7 +370,14 @@ def test_a_cancel_cancels_what_is_unsent_and_says_so(runtime, reminding):
 
 def test_a_delete_cancels_what_is_unsent_and_keeps_the_log(runtime, reminding):
     booked = book(runtime, reminding, TUESDAY_10 + timedelta(days=2))
-    delete(runtime.db, runtime.clock, reminding["business"], booked.id, actor="test")
+    delete(
+        runtime.db,
+        runtime.clock,
+        reminding["business"],
+        booked.id,
+        actor="test",
+        documents=runtime.documents,
+    )
     found = rows(runtime)
     assert {row.status for row in found} == {"cancelled"}
     with runtime.db.read() as session:

@@ -48,6 +48,7 @@ MATRIX = {
     "serviceDocument.read": "yes yes yes yes no",
     "serviceDocument.write": "yes yes no no no",
     "appointmentDocument.read": "yes yes own yes own",
+    "notification.read": "yes yes own yes own",
     "availability.read": "yes yes yes yes no",
     "calendarFeed.manage": "yes yes own no no",
     "currency.read": "yes yes yes yes yes",
@@ -210,6 +211,12 @@ CALLS: dict[str, Callable[[Clinic, str, str], Call]] = {
         f"{c.own[r] if w == 'own' else c.own['administrator']}/openvisit.documents",
         None,
     ),
+    "notification.read": lambda c, r, w: (
+        "GET",
+        f"{c.business}/appointments/"
+        f"{c.own[r] if w == 'own' else c.own['administrator']}/openvisit.notifications",
+        None,
+    ),
     "availability.read": lambda c, r, w: (
         "GET",
         f"{c.business}/services/{c.service}/availableSlots?start=2026-11-24&end=2026-11-24",
@@ -287,6 +294,7 @@ def test_another_business_is_not_there_for_its_non_members(runtime, client):
         ("POST", f"{foreign}/unpublish", None),
         ("GET", f"{foreign}/services", None),
         ("GET", f"{foreign}/appointments/{appointment}", None),
+        ("GET", f"{foreign}/appointments/{appointment}/openvisit.notifications", None),
         ("POST", f"{foreign}/appointments/{appointment}/cancel", None),
         ("DELETE", foreign, None),
     ]

@@ -152,6 +152,12 @@ APPOINTMENT_DOCUMENT_READ = Operation(
     scopes.BOOKINGS_READ,
     {**_READERS, "teamMember": OWN, "externalGuest": OWN},
 )
+NOTIFICATION_READ = Operation(
+    "notification.read",
+    "read an appointment's delivery log (openvisit.notifications)",
+    scopes.BOOKINGS_READ,
+    {**_READERS, "teamMember": OWN, "externalGuest": OWN},
+)
 AVAILABILITY_READ = Operation(
     "availability.read",
     "getStaffAvailability, availableSlots, openvisit.slotCounts",
@@ -199,6 +205,7 @@ OPERATIONS: tuple[Operation, ...] = (
     SERVICE_DOCUMENT_READ,
     SERVICE_DOCUMENT_WRITE,
     APPOINTMENT_DOCUMENT_READ,
+    NOTIFICATION_READ,
     AVAILABILITY_READ,
     CALENDAR_FEED_MANAGE,
     CURRENCY_READ,

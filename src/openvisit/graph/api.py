@@ -14,6 +14,7 @@ from openvisit.graph import (
     customers,
     documents,
     me,
+    notifications,
     questions,
     services,
     staff,
@@ -38,6 +39,7 @@ RESOURCE_ROUTERS: tuple[APIRouter, ...] = tuple(
         documents,
         currencies,
         me,
+        notifications,
         batch,
     )
 )

@@ -84,6 +84,7 @@ OPERATIONS: dict[str, Operation] = {
     "list_appointment_documents": Operation("bookingAppointment_openvisit.documents_List"),
     "get_appointment_document": Operation("bookingAppointment_openvisit.documents_Get"),
     "download_appointment_document": Operation("bookingAppointment_openvisit.documents_GetContent"),
+    "list_appointment_notifications": Operation("bookingAppointment_openvisit.notifications"),
     **_children("services", "bookingService"),
     **_children("staffMembers", "bookingStaffMember"),
     **_children("customers", "bookingCustomer"),

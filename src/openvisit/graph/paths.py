@@ -36,6 +36,7 @@ ACTIONS = (
     "availableSlots",
     "openvisit.slotCounts",
     "openvisit.calendarFeed",
+    "openvisit.notifications",
     "$batch",
     "$value",
 )

@@ -9,8 +9,8 @@ from openvisit.bookings.appointments.checks import check_change_cutoff, override
 from openvisit.bookings.appointments.holds import release
 from openvisit.bookings.appointments.lookup import CANCELLED, active, load_appointment
 from openvisit.bookings.authority import Authority, check_owned
-from openvisit.bookings.records import require_business
 from openvisit.bookings.document_store import DocumentStore, forget_appointment_files
+from openvisit.bookings.records import require_business
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.store.db import Database

@@ -1,8 +1,9 @@
 """Pages for consumers, who have no account: the booking page and the manage link.
 
 `booking` serves /book/{businessId}/... (Graph's publicUrl and webUrl), `manage` serves
-/manage/{token}/..., `documents` /manage/{token}/documents; all call the booking services and render through `rendering`
-(gettext domain `pages`, one environment per language). See docs/booking-pages.md.
+/manage/{token}/..., `documents` /manage/{token}/documents; all call the booking
+services and render through `rendering` (gettext domain `pages`, one environment per
+language). See docs/booking-pages.md and docs/documents.md.
 """
 
 from __future__ import annotations
