@@ -119,7 +119,8 @@ def test_a_dispatcher_killed_between_claim_and_send_loses_nothing_and_sends_once
     move_to(runtime, THURSDAY_10 - timedelta(days=1))
     doomed = dispatcher(runtime.db, runtime.clock, Recording(), worker_id="doomed")
     claim = asyncio.run(doomed.claim())
-    assert len(claim.fences) == 8  # 2 confirmations, 2 notices, 4 reminders, all committed as sending
+    # 2 confirmations, 2 notices, 4 reminders, all committed as sending
+    assert len(claim.fences) == 8
     del doomed  # the process dies here: nothing was handed to a transport
 
     sent = Recording()
