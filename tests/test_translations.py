@@ -22,10 +22,12 @@ FOLDERS: dict[i18n.Domain, Path] = {"pages": SOURCE / "web", "messages": SOURCE 
 METHODS = [
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2"),
+    ("**/templates/**.jinja", "jinja2"),
     ("**/templates/**.txt", "jinja2"),
 ]
 OPTIONS = {
     "**/templates/**.html": {"extensions": "jinja2.ext.i18n"},
+    "**/templates/**.jinja": {"extensions": "jinja2.ext.i18n"},
     "**/templates/**.txt": {"extensions": "jinja2.ext.i18n", "autoescape": "false"},
 }
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}

@@ -39,3 +39,8 @@ def documents_url(base_url: str, token: str) -> str:
 def document_url(base_url: str, token: str, document_id: str) -> str:
     """One document's download, for the consumer holding the appointment's manage link."""
     return f"{documents_url(base_url, token)}/{document_id}"
+
+
+def business_page_url(base_url: str, business_id: str) -> str:
+    """A published business's booking page (Graph's `publicUrl`), where one books again."""
+    return f"{base_url}/book/{business_id}/"

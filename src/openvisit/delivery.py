@@ -11,6 +11,7 @@ from datetime import timedelta
 import anyio
 from pydantic import SecretStr
 
+from openvisit.bookings import documents
 from openvisit.clock import Clock
 from openvisit.config import Settings
 from openvisit.notify.backoff import Backoff
@@ -68,6 +69,8 @@ def build_dispatcher(
             base_url=base_url or settings.public_base_url,
             secret_key=secret_key,
             uid_domain=settings.business_id_domain,
+            templates_dir=settings.data_dir / "templates",
+            prerequisites=documents.prerequisites_in,
         ),
         worker_id=worker_id,
         batch=settings.notification_batch_size,

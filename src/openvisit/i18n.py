@@ -131,16 +131,27 @@ def zone_label(zone: tzinfo, language: str, *, at: datetime) -> str:
 
 
 def jinja_environment(
-    loaders: Iterable[jinja2.BaseLoader], language: str, domain: Domain
+    loaders: Iterable[jinja2.BaseLoader],
+    language: str,
+    domain: Domain,
+    *,
+    plain_text: bool = False,
 ) -> jinja2.Environment:
     """An autoescaping Jinja2 environment whose {% trans %} and _() speak `language`.
 
-    One environment per language (see `cached_environment`): gettext is bound at build
-    time, so concurrent requests in two languages never share a translation.
+    One environment per language and use (callers cache them): gettext is bound at build
+    time, so concurrent requests in two languages never share a translation. A
+    `plain_text` environment (the text part of an e-mail, an SMS) escapes nothing and
+    drops the newline after a block tag, so templates can be laid out readably.
     """
     environment = jinja2.Environment(
         loader=jinja2.ChoiceLoader(list(loaders)),
-        autoescape=True,
+        # Plain text is never read as HTML (a text/plain part, an SMS), so there is
+        # nothing to escape; the HTML part of the same message has its own environment.
+        autoescape=not plain_text,  # noqa: S701
+        trim_blocks=plain_text,
+        lstrip_blocks=plain_text,
+        keep_trailing_newline=plain_text,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
     )

@@ -136,25 +136,28 @@ class Recording:
     behaviour: Behaviour | None = None
     name: str = "recording"
     accepted: list[str] = field(default_factory=list)
+    messages: list[EmailMessage | TextMessage] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     closed: bool = False
 
     async def send_email(self, message: EmailMessage) -> Receipt:
-        return await self._send(message.idempotency_key)
+        return await self._send(message)
 
     async def send_sms(self, message: TextMessage) -> Receipt:
-        return await self._send(message.idempotency_key)
+        return await self._send(message)
 
     async def close(self) -> None:
         self.closed = True
 
-    async def _send(self, key: str) -> Receipt:
+    async def _send(self, message: EmailMessage | TextMessage) -> Receipt:
+        key = message.idempotency_key
         self.calls[key] = self.calls.get(key, 0) + 1
         if self.behaviour is not None:
             receipt = await self.behaviour(key, self.calls[key])
         else:
             receipt = Receipt(provider_id=f"rec-{len(self.accepted) + 1}")
         self.accepted.append(key)
+        self.messages.append(message)
         return receipt
 
 
@@ -166,4 +169,5 @@ def dispatcher(
 ) -> Dispatcher:
     used = transport or Recording()
     options.setdefault("worker_id", "worker-a")
-    return Dispatcher(db, clock, used, used, COMPOSE, **options)
+    compose = options.pop("compose", COMPOSE)
+    return Dispatcher(db, clock, used, used, compose, **options)

@@ -283,16 +283,16 @@ def test_outcomes_are_counted_by_channel_and_kind(runtime, clock):
     visit = make_visit(runtime)
     now = clock.now()
     before = {
-        name: _sample(f"openvisit_notifications_{name}", "sms", "staffBooked")
+        name: _sample(f"openvisit_notifications_{name}", "sms", "confirmation")
         for name in ("sent", "dropped", "failed")
     }
-    due_now(runtime, visit, channel="sms", kind="staffBooked", count=2)
-    due_now(runtime, visit, channel="sms", kind="staffBooked", expires_at=now, key="expired")
+    due_now(runtime, visit, channel="sms", kind="confirmation", count=2)
+    due_now(runtime, visit, channel="sms", kind="confirmation", expires_at=now, key="expired")
 
     asyncio.run(dispatcher(runtime.db, clock).run_once())
 
     after = {
-        name: _sample(f"openvisit_notifications_{name}", "sms", "staffBooked")
+        name: _sample(f"openvisit_notifications_{name}", "sms", "confirmation")
         for name in ("sent", "dropped", "failed")
     }
     assert {name: after[name] - before[name] for name in after} == {

@@ -6,10 +6,12 @@ port, hands out its new address at once, also for businesses published before th
 
 from __future__ import annotations
 
+from openvisit import consumer_links
+
 
 def business_page_url(base_url: str, business_id: str) -> str:
     """A published business's booking page (Graph's `publicUrl`)."""
-    return f"{base_url}/book/{business_id}/"
+    return consumer_links.business_page_url(base_url, business_id)
 
 
 def service_page_url(base_url: str, business_id: str, service_id: str) -> str:

@@ -4,17 +4,59 @@
 its business, service and staff), so a reminder sent after a reschedule names the new
 time. A row whose appointment is gone cannot be composed: `Uncomposable`, a permanent
 failure the dispatcher records.
+
+An e-mail about the appointment's time carries an iCalendar part (notify/ics.py):
+METHOD:REQUEST for a confirmation, a move or a provider's new booking, METHOD:CANCEL
+for a cancellation, with the appointment's one UID and its current SEQUENCE, so the
+reader's calendar adds, moves and removes one event. Reminders carry none: they change
+nothing in a calendar.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openvisit.notify.messages import EmailMessage, TextMessage
+from openvisit import i18n
+from openvisit.notify import ics
+from openvisit.notify.content import (
+    CANCELLATIONS,
+    ContentSettings,
+    MessageContent,
+    PrerequisiteQuery,
+    Subject,
+    content_of,
+    instant,
+    no_prerequisites,
+)
+from openvisit.notify.messages import Attachment, EmailMessage, TextMessage
+from openvisit.notify.rendering import MissingTemplate, Templates
 from openvisit.notify.transports.base import PermanentFailure
-from openvisit.store.models import Appointment, Business, Notification
+from openvisit.store.models import (
+    Appointment,
+    Business,
+    Notification,
+    NotificationEvent,
+    Service,
+    StaffMember,
+)
+
+# The kinds whose e-mail updates the reader's calendar, and how.
+CALENDAR_METHODS: dict[str, ics.Method] = {
+    "confirmation": "REQUEST",
+    "rescheduled": "REQUEST",
+    "staffBooked": "REQUEST",
+    "staffRescheduled": "REQUEST",
+    "cancelled": "CANCEL",
+    "staffCancelled": "CANCEL",
+}
+# What a cancelled appointment may still send: the news that it is cancelled.
+SENDABLE_WHEN_CANCELLED = CANCELLATIONS
 
 
 class Uncomposable(PermanentFailure):
@@ -27,6 +69,13 @@ class ComposeSettings:
     secret_key: str
     # The domain of iCalendar UIDs and Message-IDs (the business id domain).
     uid_domain: str
+    # The data folder's templates, which win over the packaged ones (notify/rendering.py).
+    templates_dir: Path | None = None
+    prerequisites: PrerequisiteQuery = field(default=no_prerequisites)
+
+    @property
+    def templates(self) -> Templates:
+        return Templates(self.templates_dir)
 
 
 def message_id(idempotency_key: str, domain: str) -> str:
@@ -38,6 +87,39 @@ def message_id(idempotency_key: str, domain: str) -> str:
 def compose(
     session: Session, notification: Notification, settings: ComposeSettings
 ) -> EmailMessage | TextMessage:
+    subject = _subject(session, notification)
+    content = content_of(
+        session,
+        subject,
+        ContentSettings(settings.base_url, settings.secret_key, settings.prerequisites),
+    )
+    try:
+        if notification.channel == "sms":
+            return TextMessage(
+                to_number=notification.recipient,
+                body=settings.templates.sms(content),
+                idempotency_key=notification.idempotency_key,
+                first_attempt_at=_first_attempt(session, notification.id),
+            )
+        rendered = settings.templates.email(content)
+    except MissingTemplate as missing:
+        raise Uncomposable(f"{missing} for a {notification.channel} message") from missing
+    business = subject.business
+    return EmailMessage(
+        to_address=notification.recipient,
+        to_name=notification.recipient_name,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        message_id=message_id(notification.idempotency_key, settings.uid_domain),
+        idempotency_key=notification.idempotency_key,
+        language=content.language,
+        calendar=_calendar(subject, content, settings),
+        headers=(("Reply-To", business.email),) if business.email else (),
+    )
+
+
+def _subject(session: Session, notification: Notification) -> Subject:
     appointment = (
         session.get(Appointment, notification.appointment_id)
         if notification.appointment_id
@@ -46,21 +128,75 @@ def compose(
     business = session.get(Business, notification.business_id)
     if appointment is None or business is None:
         raise Uncomposable("the appointment of this message no longer exists")
-    subject = f"{business.display_name}: {appointment.display_name} ({notification.kind})"
-    body = f"{appointment.display_name} at {appointment.start_date_time.isoformat()}"
-    if notification.channel == "sms":
-        return TextMessage(
-            to_number=notification.recipient,
-            body=body,
-            idempotency_key=notification.idempotency_key,
+    if appointment.status == "cancelled" and notification.kind not in SENDABLE_WHEN_CANCELLED:
+        raise Uncomposable("the appointment was cancelled before this message went out")
+    service = session.get(Service, appointment.service_id) if appointment.service_id else None
+    staff = [session.get(StaffMember, staff_id) for staff_id in appointment.staff_member_ids]
+    return Subject(
+        notification=notification,
+        appointment=appointment,
+        business=business,
+        service=service,
+        staff=tuple(member for member in staff if member is not None),
+    )
+
+
+def _calendar(
+    subject: Subject, content: MessageContent, settings: ComposeSettings
+) -> Attachment | None:
+    method = CALENDAR_METHODS.get(subject.notification.kind)
+    if method is None:
+        return None
+    appointment, business = subject.appointment, subject.business
+    data = subject.notification.data or {}
+    _ = i18n.translations(content.language, "messages").gettext
+    start, end = appointment.start_date_time, appointment.end_date_time
+    if subject.notification.kind == "staffCancelled":
+        # Moved away from this provider: cancel the event at the time they had.
+        start = instant(data.get("previousStart")) or start
+        end = instant(data.get("previousEnd")) or end
+    event = ics.CalendarEvent(
+        uid=ics.appointment_uid(appointment.id, settings.uid_domain),
+        # The sequence this message was planned for, or a later one: a provider who left
+        # a moved appointment gets CANCEL at the move's sequence, never an older one.
+        sequence=max(int(data.get("sequence") or 0), appointment.ical_sequence),
+        start=start,
+        end=end,
+        summary=_("%(service)s with %(business)s")
+        % {"service": content.service_name, "business": content.business_name},
+        description=_description(content, _),
+        stamp=appointment.last_updated_date_time,
+        url=content.manage_url,
+        location=content.location,
+        organizer=ics.Person(business.display_name, business.email),
+        attendees=(
+            ics.Person(subject.notification.recipient_name, subject.notification.recipient),
+        ),
+        cancelled=method == "CANCEL",
+    )
+    return Attachment(
+        filename="invite.ics",
+        content_type=f"text/calendar; method={method}; charset=utf-8",
+        data=ics.calendar_file(event, method),
+    )
+
+
+def _description(content: MessageContent, _: Callable[[str], str]) -> str:
+    if content.manage_url is None:
+        return ""
+    if content.may_change:
+        return _("View, reschedule or cancel: %(link)s") % {"link": content.manage_url}
+    return _("View your appointment: %(link)s") % {"link": content.manage_url}
+
+
+def _first_attempt(session: Session, notification_id: str) -> datetime | None:
+    """When the first dispatcher claimed this row: the same for every retry of the send."""
+    return session.scalar(
+        select(NotificationEvent.at)
+        .where(
+            NotificationEvent.notification_id == notification_id,
+            NotificationEvent.event.in_(("claimed", "reclaimed")),
         )
-    return EmailMessage(
-        to_address=notification.recipient,
-        to_name=notification.recipient_name,
-        subject=subject,
-        text=body,
-        html=None,
-        message_id=message_id(notification.idempotency_key, settings.uid_domain),
-        idempotency_key=notification.idempotency_key,
-        language=notification.language,
+        .order_by(NotificationEvent.at)
+        .limit(1)
     )

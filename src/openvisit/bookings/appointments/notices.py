@@ -94,7 +94,7 @@ def after_move(
         ),
         *_staff_notices(situation, planning.STAFF_BOOKED, joined, now),
         *_staff_notices(
-            situation, planning.STAFF_CANCELLED, left, now, {"cancellationMessage": None}
+            situation, planning.STAFF_CANCELLED, left, now, {"cancellationMessage": None, **moved}
         ),
     ]
     plans.replan(session, situation, business.id, now, notices=notices)
