@@ -19,16 +19,14 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from openvisit.store.models import Appointment
+from tests.e2e.axe import blocking_violations, serve_axe
 from tests.e2e.test_sign_in_browser import collect_csp_violations
 from tests.live import serve
 from tests.web.consumer.site import make_site
 
 pytestmark = pytest.mark.e2e
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-AXE_PATH = "/__tests__/axe.min.js"  # no such route: the browser test answers it
 SCREENSHOT_DIR = os.environ.get("OPENVISIT_TEST_SCREENSHOTS")
-BLOCKING = ("serious", "critical")
 
 
 @dataclass(frozen=True)
@@ -130,22 +128,10 @@ class Checks:
     def __init__(self, page: Page, case: Case, folder: Path) -> None:
         self.page, self.case, self.folder = page, case, folder
         self.violations: list[str] = []
-        # The pages' CSP refuses inline scripts (add_script_tag(path=...) injects one), so
-        # the browser fetches axe from the page's own origin, answered from the vendored
-        # file: the policy stays on, and any violation it reports still fails the test.
-        page.route(f"**{AXE_PATH}", lambda route: route.fulfill(path=AXE))
+        serve_axe(page)
 
     def page_done(self, step: str) -> None:
-        origin = re.match(r"https?://[^/]+", self.page.url)
-        assert origin, self.page.url
-        self.page.add_script_tag(url=origin.group(0) + AXE_PATH)
-        results: dict[str, Any] = self.page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
-        for violation in results["violations"]:
-            if violation["impact"] in BLOCKING:
-                targets = [node["target"] for node in violation["nodes"]]
-                self.violations.append(f"{step}: {violation['id']} {targets}")
+        self.violations += blocking_violations(self.page, step)
         self.page.screenshot(path=str(self.folder / f"{self.case.name}-{step}.png"), full_page=True)
 
 

@@ -14,6 +14,7 @@ from openvisit.runtime import Runtime
 from tests.bookings import sample_files
 from tests.bookings.clinic import book_at, make_clinic
 from tests.conftest import TEST_SECRET
+from tests.e2e.axe import blocking_violations, serve_axe
 from tests.e2e.test_sign_in_browser import collect_csp_violations
 from tests.factories import make_documents
 from tests.live import serve
@@ -42,13 +43,18 @@ def test_a_consumer_sends_a_photo_from_a_phone(
     )
     page = context.new_page()
     violations = collect_csp_violations(page)
+    serve_axe(page)
     photo = tmp_path / "insurance card.jpg"
     photo.write_bytes(sample_files.jpeg())
     try:
         with serve(app) as base_url:
-            page.goto(f"{base_url}{documents_page}?lang=de")
+            # From the manage page the consumer's e-mails link, to its documents page.
+            manage_page = documents_page.removesuffix("/documents")
+            page.goto(f"{base_url}{manage_page}?lang=de")
+            page.get_by_role("link", name="Dokumente zu Ihrem Termin").click()
             expect(page.get_by_role("heading", name="Dokumente zu Ihrem Termin")).to_be_visible()
             expect(page.get_by_role("link", name="Intake form.pdf")).to_be_visible()
+            inaccessible = blocking_violations(page, "documents") if javascript else []
 
             page.get_by_label("Datei").set_input_files(photo)
             page.get_by_role("button", name="Senden").click()
@@ -65,6 +71,7 @@ def test_a_consumer_sends_a_photo_from_a_phone(
         context.close()
     assert width <= PHONE["width"]
     assert violations == []
+    assert inaccessible == []
 
 
 def test_a_file_too_large_is_caught_before_it_is_sent(

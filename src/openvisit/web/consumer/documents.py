@@ -43,6 +43,7 @@ from openvisit.web.consumer.document_page import (
     render,
     unavailable,
 )
+from openvisit.web.consumer.rendering import chosen_language
 from openvisit.web.deps import RuntimeDep
 from openvisit.web.rendering import PageRoute, see_other
 
@@ -71,8 +72,11 @@ class Visit:
 
     def language(self, page: LinkedDocuments | None = None) -> str:
         appointment = page.linked.appointment if page is not None else None
+        # The switcher's choice here, else the one remembered from another consumer page
+        # (the cookie), else the language the appointment was booked in.
         return i18n.negotiate(
             chosen=i18n.supported(self.chosen)
+            or chosen_language(self.request)
             or (appointment.customer_language if appointment else None),
             accept_language=self.request.headers.get("accept-language"),
             default=page.linked.business.language_tag if page is not None else None,

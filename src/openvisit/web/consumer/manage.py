@@ -330,6 +330,7 @@ def _manage(
         "reschedule_url": f"/manage/{token}/reschedule",
         "cancel_url": f"/manage/{token}/cancel",
         "calendar_url": f"/manage/{token}/calendar.ics",
+        "documents_url": f"/manage/{token}/documents",
         "rebook_url": f"/book/{business.id}/" if business.is_published else None,
         "notice": notice if notice in ("moved", "cancelled") else None,
         "reason": managed.appointment.cancellation_message,
