@@ -56,10 +56,10 @@ from openvisit.notify.transports.mime import POLICY as MIME_POLICY
 from openvisit.notify.transports.mime import Sender, build_mime
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
-from openvisit.store.models import Notification
+from openvisit.store.models import Notification, OutboxMessage
 
 SENDER = "visits@bench.openvisit.local"
-CONNECTIONS = 2  # OPENVISIT_SMTP_CONNECTIONS' default: what the raw lanes match
+CONNECTIONS = 2  # OPENVISIT_SMTP_CONNECTIONS' default; --connections changes both sides
 STAFF = 20
 VISIT_MINUTES = 30
 POSTGRES_DB = "openvisit_bench_notify"
@@ -96,17 +96,20 @@ class Figure:
     setup: str
     count: int
     seconds: float
-    first: float  # seconds until the sink had the first message (process start-up)
+    first: float | None  # seconds until the sink had the first message (process start-up)
     duplicates: int
     missing: int
 
     def row(self) -> str:
         rate = self.count / self.seconds if self.seconds else float("nan")
-        after = self.seconds - self.first
-        steady = (self.count - 1) / after if after > 0 else float("nan")
+        if self.first is None:  # the outbox: no sink saw the first one arrive
+            first, steady = "n/a", "n/a"
+        else:
+            after = self.seconds - self.first
+            first, steady = f"{self.first:.2f}", f"{(self.count - 1) / after:.0f}"
         return (
             f"| {self.setup} | {self.count} | {self.seconds:.2f} | {rate:.0f} | "
-            f"{self.first:.2f} | {steady:.0f} | {self.duplicates} | {self.missing} |"
+            f"{first} | {steady} | {self.duplicates} | {self.missing} |"
         )
 
 
@@ -220,16 +223,16 @@ async def send_raw(port: int, messages: list[tuple[str, bytes]], connections: in
     await asyncio.gather(*(lane() for _ in range(connections)))
 
 
-def raw(sink: Sink, port: int, count: int) -> Figure:
+def raw(sink: Sink, port: int, count: int, connections: int) -> Figure:
     messages = prebuilt(count)
     sink.reset()
     began = time.perf_counter()
-    asyncio.run(send_raw(port, messages, CONNECTIONS))
+    asyncio.run(send_raw(port, messages, connections))
     seconds = time.perf_counter() - began
-    return _figure(f"raw aiosmtplib, {CONNECTIONS} connections", sink, count, began, seconds)
+    return _figure(f"raw aiosmtplib, {connections} connections", sink, count, began, seconds)
 
 
-def worker_environment(url: str, data_dir: Path, port: int) -> dict[str, str]:
+def worker_environment(url: str, data_dir: Path, port: int, connections: int) -> dict[str, str]:
     kept = {name: value for name, value in os.environ.items() if not name.startswith("OPENVISIT_")}
     settings = {
         "DATABASE_URL": url,
@@ -240,17 +243,31 @@ def worker_environment(url: str, data_dir: Path, port: int) -> dict[str, str]:
         "SMTP_PORT": str(port),
         "SMTP_SECURITY": "none",
         "SMTP_FROM_ADDRESS": SENDER,
-        "SMTP_CONNECTIONS": str(CONNECTIONS),
+        "SMTP_CONNECTIONS": str(connections),
         "NOTIFICATION_POLL_SECONDS": "0.1",
     }
     return {**kept, **{f"OPENVISIT_{name}": value for name, value in settings.items()}}
 
 
-def drain(url: str, workers: int, sink: Sink, port: int, count: int, folder: Path) -> Figure:
+@dataclass(frozen=True)
+class Target:
+    """Where the workers send: the sink's port, over how many connections each."""
+
+    sink: Sink
+    port: int
+    connections: int
+
+
+def drain(
+    url: str, workers: int, target: Target, count: int, folder: Path, *, outbox: bool
+) -> Figure:
     """Start `workers` processes; seconds until every row is sent."""
-    data_dir = folder / f"workers-{workers}"
+    data_dir = folder / f"workers-{workers}-{'outbox' if outbox else 'smtp'}"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = worker_environment(url, data_dir, port)
+    sink = target.sink
+    env = worker_environment(url, data_dir, target.port, target.connections)
+    if outbox:
+        env["OPENVISIT_EMAIL_TRANSPORT"] = "outbox"
     db = Database(url)
     sink.reset()
     logs = [(data_dir / f"worker-{n}.log").open("ab") for n in range(workers)]
@@ -269,6 +286,8 @@ def drain(url: str, workers: int, sink: Sink, port: int, count: int, folder: Pat
                 raise RuntimeError(f"a worker exited early; see {data_dir}")
             time.sleep(0.05)
         seconds = time.perf_counter() - began
+        if outbox:
+            _count_outbox(db, sink)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -278,12 +297,20 @@ def drain(url: str, workers: int, sink: Sink, port: int, count: int, folder: Pat
             log.close()
         db.dispose()
     label = f"{workers} openvisit worker{'s' if workers > 1 else ''}"
+    label += ", outbox (no SMTP)" if outbox else ""
     return _figure(label, sink, count, began, seconds)
+
+
+def _count_outbox(db: Database, sink: Sink) -> None:
+    # The outbox is the sink here: one row per send, keyed by the idempotency key.
+    with db.read() as session:
+        keys = session.scalars(select(OutboxMessage.idempotency_key)).all()
+    sink.ids.update(str(key).encode() for key in keys)
 
 
 def _figure(setup: str, sink: Sink, count: int, began: float, seconds: float) -> Figure:
     distinct = len(sink.ids)
-    first = (sink.first or began) - began
+    first = None if sink.first is None else sink.first - began
     return Figure(setup, count, seconds, first, sink.received - distinct, max(0, count - distinct))
 
 
@@ -294,17 +321,17 @@ def create_postgres() -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{POSTGRES_DB}"
 
 
-def run(backend_name: str, count: int, folder: Path, sink: Sink, port: int) -> list[Figure]:
+def run(backend_name: str, count: int, folder: Path, target: Target) -> list[Figure]:
     url = create_postgres() if backend_name == "postgresql" else sqlite_url(str(folder))
     try:
         began = time.perf_counter()
         due = prepare(url, count)
         print(f"{backend_name}: {due} due rows prepared in {time.perf_counter() - began:.1f} s")
         backend = Backend(backend_name, url, folder, tag="notify")
-        figures = [raw(sink, port, due)]
-        for workers in (1, 4):
+        figures = [raw(target.sink, target.port, due, target.connections)]
+        for workers, outbox in ((1, True), (1, False), (4, False)):
             with backend.fresh() as fresh:
-                figures.append(drain(fresh, workers, sink, port, due, folder))
+                figures.append(drain(fresh, workers, target, due, folder, outbox=outbox))
         return figures
     finally:
         if backend_name == "postgresql":
@@ -315,6 +342,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=2000, help="due notification rows")
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
+    parser.add_argument(
+        "--connections", type=int, default=CONNECTIONS, help="OPENVISIT_SMTP_CONNECTIONS"
+    )
     args = parser.parse_args()
     backend_name = "postgresql" if args.postgres else "sqlite"
     sink = Sink()
@@ -323,7 +353,8 @@ def main() -> None:
     controller.start()
     try:
         with tempfile.TemporaryDirectory(prefix="openvisit-notify-bench-") as folder:
-            figures = run(backend_name, args.count, Path(folder), sink, port)
+            target = Target(sink, port, args.connections)
+            figures = run(backend_name, args.count, Path(folder), target)
     finally:
         controller.stop()
     print(f"\nnotifications over SMTP to a local sink, {backend_name}:\n")
