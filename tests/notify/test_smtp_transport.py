@@ -310,7 +310,7 @@ def test_a_server_that_never_answers_is_transient_within_the_timeout():
         took = time.monotonic() - started
 
     assert isinstance(failure, TransientFailure)
-    assert "did not answer within 0.5 s" in failure.reason
+    assert "did not answer within 0.5 s while connecting" in failure.reason
     assert took < 3
 
 
@@ -369,8 +369,20 @@ def test_a_new_connection_closed_at_mail_from_is_not_retried():
     assert sink.mail_replies == ["421 4.3.2 Shutting down"]  # one MAIL FROM, not two
 
 
-def test_an_address_that_cannot_be_written_fails_for_good_without_connecting():
-    [failure] = send(transport(free_port()), letter(to_address="nobody"))
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"to_address": "nobody"},
+        {"to_address": "ann@example.test\r\nRCPT TO:<eve@example.test>"},
+        {"to_name": "Ann\r\nBcc: eve@example.test"},
+        {"subject": "Hello\r\nBcc: eve@example.test"},
+    ],
+)
+def test_a_message_that_cannot_be_written_safely_fails_for_good_unsent(changes):
+    sink = Sink()
+    with smtp_server(sink) as port:
+        [failure] = send(transport(port), letter(**changes))
 
     assert isinstance(failure, PermanentFailure)
-    assert failure.reason == "the message cannot be written: not an e-mail address"
+    assert failure.reason.startswith("the message cannot be written: ")
+    assert sink.received == []

@@ -311,6 +311,11 @@ def failure_of(error: BaseException, recipient: str, config: SmtpConfig) -> Deli
         return _answer_failure(error, recipient)
     if isinstance(error, aiosmtplib.SMTPNotSupported):
         return PermanentFailure(f"the SMTP server cannot take this message: {error}")
+    if isinstance(error, aiosmtplib.SMTPConnectTimeoutError):
+        return TransientFailure(
+            f"the SMTP server {server} did not answer within {config.timeout_seconds:g} s "
+            "while connecting; nothing was sent"
+        )
     if isinstance(error, TimeoutError):
         return TransientFailure(
             f"the SMTP server {server} did not answer within {config.timeout_seconds:g} s "
