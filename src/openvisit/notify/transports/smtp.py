@@ -132,6 +132,7 @@ def tls_context(config: SmtpConfig) -> ssl.SSLContext | None:
     if config.security == "none":
         return None
     context = ssl.create_default_context()
+    context.minimum_version = ssl.TLSVersion.TLSv1_2  # Python's default too; stated here
     if config.ca_file:
         try:
             context.load_verify_locations(cafile=config.ca_file)
