@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from openvisit import secret_key
 from openvisit.addresses import parse_networks
 from openvisit.metrics_access import MetricsAccess
-from openvisit.notify.transports import acs, twilio
+from openvisit.notify.transports import acs, smtp_config, twilio
 from openvisit.origins import parse_origins
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
@@ -113,6 +113,57 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None, description="Redis URL for cross-process events (optional)."
+    )
+    # The SMTP settings come before email_transport, whose check reads them.
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server (host name or address) e-mail is sent through."
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description=(
+            "How the SMTP connection is protected: starttls (upgrade required, port 587), "
+            "tls (implicit TLS, port 465) or none (plain text, for a relay on this host)."
+        ),
+    )
+    smtp_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of the SMTP server. Empty: 587 for starttls, 465 for tls, 25 for none.",
+    )
+    smtp_username: str | None = Field(
+        default=None, description="User name for SMTP AUTH. Empty: no authentication."
+    )
+    smtp_password: SecretStr | None = Field(default=None, description="Password of that SMTP user.")
+    smtp_from_address: str | None = Field(
+        default=None,
+        description="Address e-mail is sent from (From and envelope sender); smtp needs it.",
+    )
+    smtp_from_name: str | None = Field(
+        default=None,
+        description="Name shown with that address, such as the practice's. Empty: the address.",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        description=(
+            "Time the SMTP server has to answer each step (connect, TLS, each command) "
+            "before the send is retried later."
+        ),
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of CA certificates trusted for the SMTP server's certificate, besides "
+            "the system's (a private CA)."
+        ),
+    )
+    smtp_connections: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Connections to the SMTP server one process keeps open and sends over.",
     )
     email_transport: Literal["outbox", "smtp"] = Field(
         default="outbox",
@@ -314,6 +365,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("email_transport")
+    @classmethod
+    def _check_email_transport(cls, value: str, info: ValidationInfo) -> str:
+        # Like the SMS providers: a server chosen without its settings stops the start.
+        problem = smtp_config.options_problem(info.data) if value == "smtp" else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("sms_transport")
     @classmethod

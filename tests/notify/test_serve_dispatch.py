@@ -88,7 +88,8 @@ def test_serve_refuses_a_transport_no_table_holds_before_serving(
     monkeypatch.setattr(
         registry, "EMAIL_TRANSPORTS", {"outbox": registry.EMAIL_TRANSPORTS["outbox"]}
     )
-    for name, value in environment(database, tmp_path, email_transport="smtp").items():
+    smtp = {"smtp_host": "127.0.0.1", "smtp_from_address": "visits@example.test"}
+    for name, value in environment(database, tmp_path, email_transport="smtp", **smtp).items():
         if name.startswith("OPENVISIT_"):
             monkeypatch.setenv(name, value)
 

@@ -4,9 +4,10 @@ A transport sends one message per call and either returns a `Receipt` (the provi
 accepted it) or raises:
 
 - `TransientFailure`: not sent, worth retrying later (connection refused, timeout, a
-  4xx SMTP reply, HTTP 429/5xx). `retry_after_seconds` may carry the provider's hint.
+  4xx SMTP reply, HTTP 429/5xx, credentials refused: the operator's fix lets the
+  message through). `retry_after_seconds` may carry the provider's hint.
 - `PermanentFailure`: will never succeed as it stands (recipient refused, invalid
-  number, authentication rejected, HTTP 400); the row is marked failed with the reason.
+  number, HTTP 400); the row is marked failed with the reason.
 
 A transport never retries on its own and never logs message bodies: retries, backoff and
 the delivery log belong to the dispatcher. Transports are async because SMTP and HTTP

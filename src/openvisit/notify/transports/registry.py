@@ -24,6 +24,7 @@ from openvisit.store.db import Database
 
 EMAIL_TRANSPORTS: Mapping[str, str] = {
     "outbox": "openvisit.notify.transports.registry:outbox",
+    "smtp": "openvisit.notify.transports.registry:smtp",
 }
 SMS_TRANSPORTS: Mapping[str, str] = {
     "outbox": "openvisit.notify.transports.registry:outbox",
@@ -48,6 +49,12 @@ class UnknownTransport(ValueError):
 
 def outbox(options: TransportOptions) -> OutboxTransport:
     return OutboxTransport(options.db, options.clock)
+
+
+def smtp(options: TransportOptions) -> EmailTransport:
+    from openvisit.notify.transports import smtp as module  # noqa: PLC0415 - only when chosen
+
+    return module.from_options({**options.values, "clock": options.clock})
 
 
 def twilio(options: TransportOptions) -> SmsTransport:
