@@ -165,7 +165,10 @@ class ConnectionPool:
         async with self._bind():
             client = self._idle.pop() if self._idle else None
             if client is not None and not client.is_connected:
-                client = None  # the server hung up while it was idle, and we noticed
+                # The server hung up while it was idle: release its transport too, or
+                # it lingers half-closed until the garbage collector finds it.
+                client.close()
+                client = None
             client, response = await self._transact(client, letter)
             self._idle.append(client)
             return response
@@ -179,6 +182,10 @@ class ConnectionPool:
                     await client.quit(timeout=min(QUIT_SECONDS, self._config.timeout_seconds))
             with contextlib.suppress(RuntimeError):  # a client of a loop that has ended
                 client.close()
+        if idle and same_loop:
+            # A closed transport lets go of its socket in a callback of the next loop
+            # turn; a loop that ends first leaves it "closing" for the garbage collector.
+            await asyncio.sleep(0)
 
     def _bind(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
