@@ -190,6 +190,8 @@ def test_serve_demo_prints_the_port_it_serves_on(serve_env, capsys, monkeypatch)
     out = capsys.readouterr().out
     assert "API:             http://127.0.0.1:8125/v1.0/solutions/bookingBusinesses/" in out
     assert "API reference:   http://127.0.0.1:8125/docs" in out
+    # The default transports keep messages in the outbox, so the demo points to it.
+    assert "Outbox:          http://127.0.0.1:8125/dev/outbox" in out
     assert ":8123" not in out  # OPENVISIT_PORT, which --port overrides
 
 

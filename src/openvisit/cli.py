@@ -290,6 +290,9 @@ def _demo(settings: Settings, *, only_if_empty: bool) -> int:
     print(f"API:             {base}/v1.0/solutions/bookingBusinesses/{result.business_id}")
     print(f"API reference:   {base}/docs")
     print(f"Staff sign-in:   {base}/login  ({result.admin_email} / {result.admin_password})")
+    if "outbox" in (settings.email_transport, settings.sms_transport):
+        # Nothing leaves the server then: this is where a new user sees what was sent.
+        print(f"Outbox:          {base}/dev/outbox")
     print("Admin API token (all scopes):")
     print(result.admin_token, flush=True)
     return 0
