@@ -5,20 +5,17 @@ change arriving as an update of the same calendar event."""
 
 from __future__ import annotations
 
-import asyncio
 import email.message
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import icalendar
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from openvisit.config import Settings
-from openvisit.delivery import build_dispatcher
 from openvisit.runtime import Runtime
-from tests.conftest import TEST_SECRET
+from tests.e2e.dispatch import deliver_once
 from tests.e2e.test_booking_browser import CASES, ENGLISH
 from tests.live import serve
 from tests.notify.smtp_server import Sink, smtp_server
@@ -46,19 +43,7 @@ def deliver(runtime: Runtime, port: int, base_url: str) -> None:
         smtp_security="none",
         smtp_from_address="visits@clinic.example",
     )
-    dispatcher = build_dispatcher(
-        settings, runtime.db, runtime.clock, secret_key=TEST_SECRET, base_url=base_url
-    )
-
-    async def once() -> None:
-        try:
-            await dispatcher.run_once()
-        finally:
-            await dispatcher.close()
-
-    # Playwright's sync API keeps an event loop running in this thread: use another.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, once()).result(timeout=60)
+    deliver_once(runtime, settings, base_url)
 
 
 def mail_to_customer(sink: Sink, subject_start: str) -> email.message.EmailMessage:

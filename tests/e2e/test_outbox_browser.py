@@ -4,19 +4,15 @@ followed from there to the consumer's page (phone and desktop sizes, axe on each
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from openvisit.config import Settings
-from openvisit.delivery import build_dispatcher
-from openvisit.runtime import Runtime
 from tests.bookings.clinic import book_at, make_clinic
-from tests.conftest import TEST_SECRET
 from tests.e2e.axe import blocking_violations, serve_axe
+from tests.e2e.dispatch import deliver_once
 from tests.e2e.test_booking_browser import SCREENSHOT_DIR
 from tests.e2e.test_sign_in_browser import (
     PASSWORD,
@@ -30,23 +26,6 @@ pytestmark = pytest.mark.e2e
 
 CUSTOMER = {"name": "Priya Raman", "emailAddress": "priya@example.test"}
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-
-
-def deliver_to_outbox(runtime: Runtime, base_url: str) -> None:
-    settings = Settings(email_transport="outbox", sms_transport="outbox")
-    dispatcher = build_dispatcher(
-        settings, runtime.db, runtime.clock, secret_key=TEST_SECRET, base_url=base_url
-    )
-
-    async def once() -> None:
-        try:
-            await dispatcher.run_once()
-        finally:
-            await dispatcher.close()
-
-    # Playwright's sync API keeps an event loop running in this thread: use another.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, once()).result(timeout=60)
 
 
 @pytest.mark.usefixtures("staff_user")
@@ -65,7 +44,9 @@ def test_an_administrator_reads_the_confirmation_and_follows_its_link(
     violations: list[str] = []
     try:
         with serve(app) as base_url:
-            deliver_to_outbox(runtime, base_url)
+            deliver_once(
+                runtime, Settings(email_transport="outbox", sms_transport="outbox"), base_url
+            )
             page.goto(f"{base_url}/dev/outbox")
             fill_login(page, PASSWORD)
             expect(page).to_have_url(f"{base_url}/dev/outbox")
