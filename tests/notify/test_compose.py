@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,21 @@ def book(runtime: Runtime, clinic: Clinic, **kwargs: Any) -> str:
     return booked.id
 
 
+def move(
+    runtime: Runtime, clinic: Clinic, appointment_id: str, start: datetime, staff: str
+) -> None:
+    request = AppointmentRequest(
+        service_id=clinic["visit"],
+        start=start,
+        staff_ids=(clinic[staff],),
+        customers=(CUSTOMER,),
+        customer_time_zone=KOLKATA,
+    )
+    reschedule(
+        runtime.db, runtime.clock, clinic["business"], appointment_id, request, authority=CONSUMER
+    )
+
+
 def test_the_confirmation_speaks_in_the_customers_zone_with_a_working_manage_link(runtime, clinic):
     appointment_id = book(runtime, clinic)
     [confirmation] = emails(sent(runtime), "confirmation")
@@ -150,16 +165,7 @@ def test_the_invitation_is_one_event_that_moves_and_is_cancelled(runtime, clinic
     assert str(event["URL"]).startswith("http://testserver/manage/")
 
     later = TUESDAY_10 + timedelta(days=1, hours=1)
-    request = AppointmentRequest(
-        service_id=clinic["visit"],
-        start=later,
-        staff_ids=(clinic["ann"],),
-        customers=(CUSTOMER,),
-        customer_time_zone=KOLKATA,
-    )
-    reschedule(
-        runtime.db, runtime.clock, clinic["business"], appointment_id, request, authority=CONSUMER
-    )
+    move(runtime, clinic, appointment_id, later, staff="ann")
     [moved] = emails(sent(runtime), "rescheduled")
     assert "Before: Tuesday, November 24, 2026, 8:30\u202fPM" in moved.text
     moved_event = the_event(calendar_of(moved))
@@ -194,16 +200,7 @@ def test_a_provider_the_appointment_moves_away_from_gets_a_cancel_at_their_old_t
     appointment_id = book(runtime, clinic)
     sent(runtime)
     later = TUESDAY_10 + timedelta(hours=2)
-    request = AppointmentRequest(
-        service_id=clinic["visit"],
-        start=later,
-        staff_ids=(clinic["bob"],),
-        customers=(CUSTOMER,),
-        customer_time_zone=KOLKATA,
-    )
-    reschedule(
-        runtime.db, runtime.clock, clinic["business"], appointment_id, request, authority=CONSUMER
-    )
+    move(runtime, clinic, appointment_id, later, staff="bob")
     transport = sent(runtime)
     [left] = emails(transport, "staffCancelled")
     assert left.to_address == "ann@example.test"

@@ -31,7 +31,6 @@ from openvisit.notify.content import (
     PrerequisiteQuery,
     Subject,
     content_of,
-    instant,
     no_prerequisites,
 )
 from openvisit.notify.messages import Attachment, EmailMessage, TextMessage
@@ -55,8 +54,6 @@ CALENDAR_METHODS: dict[str, ics.Method] = {
     "cancelled": "CANCEL",
     "staffCancelled": "CANCEL",
 }
-# What a cancelled appointment may still send: the news that it is cancelled.
-SENDABLE_WHEN_CANCELLED = CANCELLATIONS
 
 
 class Uncomposable(PermanentFailure):
@@ -128,7 +125,8 @@ def _subject(session: Session, notification: Notification) -> Subject:
     business = session.get(Business, notification.business_id)
     if appointment is None or business is None:
         raise Uncomposable("the appointment of this message no longer exists")
-    if appointment.status == "cancelled" and notification.kind not in SENDABLE_WHEN_CANCELLED:
+    # A cancelled appointment may still send one thing: the news that it is cancelled.
+    if appointment.status == "cancelled" and notification.kind not in CANCELLATIONS:
         raise Uncomposable("the appointment was cancelled before this message went out")
     service = session.get(Service, appointment.service_id) if appointment.service_id else None
     staff = [session.get(StaffMember, staff_id) for staff_id in appointment.staff_member_ids]
@@ -150,18 +148,13 @@ def _calendar(
     appointment, business = subject.appointment, subject.business
     data = subject.notification.data or {}
     _ = i18n.translations(content.language, "messages").gettext
-    start, end = appointment.start_date_time, appointment.end_date_time
-    if subject.notification.kind == "staffCancelled":
-        # Moved away from this provider: cancel the event at the time they had.
-        start = instant(data.get("previousStart")) or start
-        end = instant(data.get("previousEnd")) or end
     event = ics.CalendarEvent(
         uid=ics.appointment_uid(appointment.id, settings.uid_domain),
         # The sequence this message was planned for, or a later one: a provider who left
         # a moved appointment gets CANCEL at the move's sequence, never an older one.
         sequence=max(int(data.get("sequence") or 0), appointment.ical_sequence),
-        start=start,
-        end=end,
+        start=content.start,
+        end=content.end,
         summary=_("%(service)s with %(business)s")
         % {"service": content.service_name, "business": content.business_name},
         description=_description(content, _),

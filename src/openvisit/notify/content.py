@@ -77,6 +77,9 @@ class MessageContent:
     business_web_site: str | None
     brand_colour: str | None  # #RRGGBB from bookingPageSettings, else None
     service_name: str
+    # The times the message is about (a moved-away provider's: the time they had).
+    start: datetime
+    end: datetime
     date: str  # "Thursday, 10 December 2026"
     start_time: str  # "10:00"
     end_time: str
@@ -95,7 +98,6 @@ class MessageContent:
     documents_url: str | None
     booking_url: str | None  # after a cancellation: where to book again
     prerequisites: tuple[Link, ...]
-    manage_token: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +130,12 @@ def content_of(session: Session, subject: Subject, settings: ContentSettings) ->
     zone = _zone(appointment.customer_time_zone if customer else None, business)
     start, end = appointment.start_date_time, appointment.end_date_time
     data: Mapping[str, Any] = notification.data or {}
-    previous = instant(data.get("previousStart"))
+    previous = _instant(data.get("previousStart"))
     staff_names = ", ".join(member.display_name for member in subject.staff) or None
     if notification.kind == "staffCancelled" and previous is not None:
         # The appointment moved away from this provider: what is cancelled for them is
         # the time they had, with whoever has it now beside the point.
-        start, end = previous, instant(data.get("previousEnd")) or previous
+        start, end = previous, _instant(data.get("previousEnd")) or previous
         previous, staff_names = None, None
     # A cancelled appointment has nothing left to manage; the message offers a new one.
     token = _manage_token(appointment, settings.secret_key) if customer and not cancelled else None
@@ -149,6 +151,8 @@ def content_of(session: Session, subject: Subject, settings: ContentSettings) ->
         business_web_site=_web_address(business.web_site_url),
         brand_colour=_brand_colour(business.booking_page_settings),
         service_name=appointment.display_name,
+        start=start,
+        end=end,
         date=i18n.format_date(start, zone, language),
         start_time=i18n.format_time(start, zone, language),
         end_time=i18n.format_time(end, zone, language),
@@ -169,7 +173,6 @@ def content_of(session: Session, subject: Subject, settings: ContentSettings) ->
         if customer and cancelled and business.is_published
         else None,
         prerequisites=_prerequisites(session, subject, settings, token),
-        manage_token=token,
     )
 
 
@@ -184,7 +187,7 @@ def _zone(customer_zone: str | None, business: Business) -> tzinfo:
     return ZoneInfo("UTC")
 
 
-def instant(value: object) -> datetime | None:
+def _instant(value: object) -> datetime | None:
     """An aware datetime stored as ISO text in a notification's data, else None."""
     if not isinstance(value, str):
         return None
