@@ -472,3 +472,155 @@ class Document(Base):
     uploaded_by: Mapped[str] = mapped_column(String(16))  # staff | customer
     created_by: Mapped[str] = mapped_column(String(ID_LENGTH))  # the audit actor
     created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OnlineMeeting(Base):
+    """An online meeting in Graph's onlineMeeting shape: the room a virtual visit happens in.
+
+    A bookingAppointment held online owns one (`appointment_id`); one made through
+    `/me/onlineMeetings` belongs to the signed-in staff user who organised it, and may
+    carry a `virtual_appointment` (the beta resource a business with its own scheduling
+    system attaches to its appointment id). Graph properties without a column of their
+    own (lobbyBypassSettings, allowedPresenters, participants...) are kept whole in
+    `properties`. Raising `link_version` revokes every join link handed out for it.
+    The provider's state ("running late", a message) is what the waiting room shows.
+    """
+
+    __tablename__ = "online_meetings"
+    __table_args__ = (
+        UniqueConstraint("organizer_user_id", "external_id"),
+        UniqueConstraint("appointment_id"),
+        Index("ix_online_meetings_organizer_start", "organizer_user_id", "start_date_time"),
+        Index("ix_online_meetings_business_start", "business_id", "start_date_time"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    organizer_user_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("staff_users.id", ondelete="CASCADE")
+    )
+    business_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    appointment_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("appointments.id", ondelete="CASCADE")
+    )
+    external_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    subject: Mapped[str | None] = mapped_column(Text)
+    start_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    properties: Mapped[dict[str, Any]] = mapped_column(JsonColumn, default=dict)
+    virtual_appointment: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(
+        String(16), default="scheduled"
+    )  # scheduled|ended|cancelled
+    provider_state: Mapped[str] = mapped_column(String(16), default="ready")  # ready|late|away
+    provider_late_minutes: Mapped[int | None] = mapped_column(Integer)
+    provider_message: Mapped[str | None] = mapped_column(Text)
+
+
+class MeetingParticipant(Base):
+    """Somebody who takes part in one meeting: its provider(s), its consumer, guests.
+
+    `participant_key` names who it is inside the meeting, the same across reloads and
+    devices: `consumer`, `guest:<id>` (a guest link), `staff:<user id>`. The row exists
+    from the first device check or join; `state` is where they are (invited, lobby,
+    admitted, denied, left), and `device_check` their latest device-check result.
+    """
+
+    __tablename__ = "meeting_participants"
+    __table_args__ = (UniqueConstraint("meeting_id", "participant_key"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("online_meetings.id", ondelete="CASCADE"), index=True
+    )
+    participant_key: Mapped[str] = mapped_column(String(ID_LENGTH))
+    role: Mapped[str] = mapped_column(String(16))  # provider | consumer | guest
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    email_address: Mapped[str | None] = mapped_column(String(320))
+    staff_user_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    state: Mapped[str] = mapped_column(String(16), default="invited")
+    lobby_entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    denied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    device_check: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
+    device_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MeetingSession(Base):
+    """One sitting of a meeting's call, from its first join to its end: one Graph
+    attendanceReport. A meeting ended and started again has a second one."""
+
+    __tablename__ = "meeting_sessions"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("online_meetings.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MeetingAttendance(Base):
+    """One stretch of one participant's presence: in the lobby or in the call.
+
+    An open row (`ended_at` NULL) is a connection that is there now; `connection_id`
+    names it, so a reconnect closes exactly the stretch its dropped predecessor left
+    open. Call stretches belong to a session and are Graph's attendanceIntervals.
+    """
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (
+        CheckConstraint("kind IN ('lobby', 'call')", name="kind"),
+        Index("ix_meeting_attendance_meeting_started", "meeting_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("online_meetings.id", ondelete="CASCADE")
+    )
+    participant_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("meeting_participants.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("meeting_sessions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MeetingMessage(Base):
+    """A chat message kept on the meeting (so on the appointment): in the call, or from
+    the lobby to staff and back. `client_message_id` makes a resend after a reconnect
+    store nothing twice."""
+
+    __tablename__ = "meeting_messages"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "client_message_id"),
+        CheckConstraint("audience IN ('call', 'lobby')", name="audience"),
+        Index("ix_meeting_messages_meeting_id_id", "meeting_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("online_meetings.id", ondelete="CASCADE")
+    )
+    participant_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("meeting_participants.id", ondelete="SET NULL")
+    )
+    # A lobby message between staff and one waiting participant names that participant.
+    lobby_participant_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("meeting_participants.id", ondelete="CASCADE")
+    )
+    sender_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    sender_role: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    client_message_id: Mapped[str | None] = mapped_column(String(64))
+    created_date_time: Mapped[datetime] = mapped_column(UTCDateTime())

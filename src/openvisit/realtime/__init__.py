@@ -1,0 +1,4 @@
+"""WebSocket transport of a visit: lobby, day board, call signaling and chat.
+
+The contract is docs/realtime-protocol.md.
+"""
