@@ -11,6 +11,7 @@ Adapters are imported only by `build_event_bus`, so reading settings stays light
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from openvisit.bus.port import EventBus
@@ -78,6 +79,20 @@ def build_event_bus(name: BusName, *, redis_url: str | None, database_url: str |
     from openvisit.bus.inprocess import InProcessEventBus  # noqa: PLC0415
 
     return InProcessEventBus()
+
+
+def check_reachable(name: BusName, *, redis_url: str | None, database_url: str | None) -> None:
+    """Connect once and disconnect: `serve` says "Redis is down" before any worker starts.
+
+    Raises BusUnavailableError with the reason; the in-process bus always passes.
+    """
+    bus = build_event_bus(name, redis_url=redis_url, database_url=database_url)
+
+    async def probe() -> None:
+        await bus.start(lambda _channel, _payload: None)
+        await bus.stop()
+
+    asyncio.run(probe())
 
 
 def psycopg_dsn(database_url: str) -> str:
