@@ -141,6 +141,25 @@ def test_events_published_from_threads_arrive_in_each_threads_order(make_bus):
     asyncio.run(scenario())
 
 
+def test_equal_events_are_each_delivered(make_bus):
+    async def scenario() -> None:
+        bus = make_bus()
+        async with running(bus) as recorder:
+            await bus.subscribe("meeting:1")
+            for _ in range(3):
+                await bus.publish("meeting:1", "same")
+            # Queued together from a thread, as a service's burst would be.
+            await asyncio.to_thread(
+                lambda: [bus.publish_threadsafe("meeting:1", "same") for _ in range(200)]
+            )
+            bus.publish_threadsafe("meeting:1", "last")
+            await recorder.wait_for(lambda r: "last" in r.payloads(), "the last event")
+
+            assert recorder.payloads() == ["same"] * 203 + ["last"]
+
+    asyncio.run(scenario())
+
+
 def _join_all(threads: list[threading.Thread]) -> None:
     for thread in threads:
         thread.join()

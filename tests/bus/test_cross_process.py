@@ -7,13 +7,14 @@ import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from openvisit.bus import EventBus
 from openvisit.bus.postgres import PostgresEventBus
 from openvisit.bus.redis import RedisEventBus
-from tests.bus.conftest import FAST, Recorder, running
+from tests.bus.conftest import FAST, Recorder, delivers, running
 
 PEER_SECONDS = 30
 
@@ -119,5 +120,25 @@ def test_prefixes_and_pg_channels_keep_two_installations_apart(network_url):
 
             assert mine.events == [("meeting:1", "ours")]
             assert other.events == [("meeting:1", "theirs")]
+
+    asyncio.run(scenario())
+
+
+def test_a_quiet_connection_survives_its_heartbeats(network_url):
+    kind, url = network_url
+    timing = replace(FAST, heartbeat_seconds=0.2)
+
+    async def scenario() -> None:
+        bus = (
+            RedisEventBus(url, timing=timing)
+            if kind == "redis"
+            else PostgresEventBus(url, timing=timing)
+        )
+        async with running(bus) as recorder:
+            await bus.subscribe("meeting:1")
+            await asyncio.sleep(1.5)  # seven heartbeats with nothing to carry
+            await delivers(bus, recorder, "meeting:1", "still here")
+
+            assert recorder.reconnects == 0
 
     asyncio.run(scenario())

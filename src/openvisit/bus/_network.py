@@ -36,6 +36,7 @@ from openvisit.bus.port import (
 logger = logging.getLogger("openvisit.bus")
 
 QUEUE_LIMIT = 10_000  # events waiting for the sender task; past it new ones are dropped
+BATCH_LIMIT = 500  # queued events the sender hands `_send_many` at once
 STOP_FLUSH_SECONDS = 2.0
 
 
@@ -91,6 +92,16 @@ class NetworkEventBus(ABC):
     @abstractmethod
     async def _send(self, channel: str, payload: str) -> None:
         """Publish one event; raise BusUnavailableError if the server did not take it."""
+
+    async def _send_many(self, events: list[tuple[str, str]]) -> None:
+        """Publish queued events in order; an adapter may send them in one round trip."""
+        for channel, payload in events:
+            try:
+                await self._send(channel, payload)
+            except BusUnavailableError as error:
+                logger.warning(
+                    "event bus %s: dropped an event on %s: %s", self.name, channel, error
+                )
 
     @abstractmethod
     async def _close_publisher(self) -> None:
@@ -217,15 +228,14 @@ class NetworkEventBus(ABC):
         queue = self._queue
         assert queue is not None  # noqa: S101 - set by start() before this task runs
         while True:
-            channel, payload = await queue.get()
+            batch = [await queue.get()]
+            while len(batch) < BATCH_LIMIT and not queue.empty():
+                batch.append(queue.get_nowait())
             try:
-                await self._send(channel, payload)
-            except BusUnavailableError as error:
-                logger.warning(
-                    "event bus %s: dropped an event on %s: %s", self.name, channel, error
-                )
+                await self._send_many(batch)
             finally:
-                queue.task_done()
+                for _event in batch:
+                    queue.task_done()
 
     async def _supervise(self) -> None:
         while True:

@@ -10,8 +10,8 @@ Redis routes each event only to the processes that want it.
 PostgreSQL refuses a NOTIFY payload of 8000 bytes or more. Such an event is refused with
 PayloadTooLargeError before it is sent, in the caller's thread too, rather than lost on
 the way; receivers of large data should get an id and read the rest from the database.
-Each NOTIFY runs in its own transaction (autocommit), so two equal events are not merged
-into one as PostgreSQL does within a transaction.
+PostgreSQL merges equal notifications sent in one transaction; events queued by threads
+go out many to a statement (one round trip), so equal ones are put in separate statements.
 """
 
 from __future__ import annotations
@@ -115,23 +115,36 @@ class PostgresEventBus(NetworkEventBus):
     # -- publishing -------------------------------------------------------------------
 
     async def _send(self, channel: str, payload: str) -> None:
-        envelope = _envelope(channel, payload)
+        await self._notify([_envelope(channel, payload)])
+
+    async def _notify(self, envelopes: list[str]) -> None:
+        """NOTIFY each envelope, in order, in one autocommitted statement."""
+        # unnest yields the array in order, and NOTIFY keeps the order of its calls.
+        query = "SELECT pg_notify(%s, envelope) FROM unnest(%s::text[]) AS envelope"
         async with self._publish_lock:
             for attempt in (1, 2):
                 try:
                     if self._publisher is None or self._publisher.closed:
                         self._publisher = await self._open()
-                    await self._publisher.execute(
-                        "SELECT pg_notify(%s, %s)", (self._pg_channel, envelope)
-                    )
+                    await self._publisher.execute(query, (self._pg_channel, envelopes))
                     return
                 except psycopg.Error as error:
                     await self._close_publisher()
                     if attempt == 1 and isinstance(error, _ENDED_BEFORE_QUERY):
                         continue
+                    channel = envelopes[0].partition("\n")[0]
                     raise BusUnavailableError(
                         f"PostgreSQL did not take the event on {channel}: {error}"
                     ) from error
+
+    async def _send_many(self, events: list[tuple[str, str]]) -> None:
+        # One statement per run of distinct events: PostgreSQL merges equal notifications
+        # of one transaction, and these must each arrive.
+        for group in _distinct_runs([_envelope(channel, payload) for channel, payload in events]):
+            try:
+                await self._notify(group)
+            except BusUnavailableError as error:
+                logger.warning("event bus postgres: dropped %d events: %s", len(group), error)
 
     async def _close_publisher(self) -> None:
         connection, self._publisher = self._publisher, None
@@ -149,3 +162,16 @@ class PostgresEventBus(NetworkEventBus):
 
 def _envelope(channel: str, payload: str) -> str:
     return f"{channel}\n{payload}"
+
+
+def _distinct_runs(envelopes: list[str]) -> list[list[str]]:
+    """Split into consecutive runs in which no envelope repeats, keeping the order."""
+    runs: list[list[str]] = [[]]
+    seen: set[str] = set()
+    for envelope in envelopes:
+        if envelope in seen:
+            runs.append([])
+            seen.clear()
+        runs[-1].append(envelope)
+        seen.add(envelope)
+    return [run for run in runs if run]

@@ -188,6 +188,17 @@ class RedisEventBus(NetworkEventBus):
                 f"Redis did not take the event on {channel}: {error}"
             ) from error
 
+    async def _send_many(self, events: list[tuple[str, str]]) -> None:
+        # One round trip for what the threads queued meanwhile: 5,000 events took 1-2 s
+        # one PUBLISH at a time on a loaded two-core machine.
+        try:
+            async with self._publisher.pipeline(transaction=False) as pipe:
+                for channel, payload in events:
+                    pipe.publish(self._prefix + channel, payload)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            logger.warning("event bus redis: dropped %d events: %s", len(events), error)
+
     async def _close_publisher(self) -> None:
         # Both stay usable: a later start() connects again.
         with contextlib.suppress(Exception):  # closing after a failure
