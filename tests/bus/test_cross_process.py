@@ -142,3 +142,23 @@ def test_a_quiet_connection_survives_its_heartbeats(network_url):
             assert recorder.reconnects == 0
 
     asyncio.run(scenario())
+
+
+def test_subscribing_again_after_unsubscribing_hears_the_next_event(network_url):
+    kind, url = network_url
+
+    async def scenario() -> None:
+        listener, publisher = _adapter(kind, url), _adapter(kind, url)
+        async with running(listener) as recorder, running(publisher):
+            for round_number in range(5):
+                await listener.subscribe("meeting:1")
+                await listener.unsubscribe("meeting:1")
+                await asyncio.gather(
+                    listener.subscribe("meeting:1"), listener.subscribe("meeting:1")
+                )
+                await publisher.publish("meeting:1", f"round {round_number}")
+                await recorder.wait_events(round_number + 1)
+
+            assert recorder.payloads() == [f"round {n}" for n in range(5)]
+
+    asyncio.run(scenario())

@@ -112,6 +112,10 @@ class NetworkEventBus(ABC):
         """Subscribe the open listening connection to `channel` (and wait until it is)."""
 
     @abstractmethod
+    async def _added(self, channel: str) -> None:
+        """Return once a subscription to `channel` already sent is confirmed."""
+
+    @abstractmethod
     async def _remove(self, channel: str) -> None:
         """Unsubscribe the open listening connection from `channel`."""
 
@@ -150,6 +154,7 @@ class NetworkEventBus(ABC):
         if loop is None:
             return
         if self._queue is not None:  # what threads published before the stop still leaves
+            await asyncio.sleep(0)  # let their call_soon_threadsafe callbacks queue it first
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(STOP_FLUSH_SECONDS):
                     await self._queue.join()
@@ -185,6 +190,7 @@ class NetworkEventBus(ABC):
     async def subscribe(self, channel: str) -> None:
         check_channel(channel)
         if channel in self._channels:
+            await self._added(channel)  # another task's subscribe may still be on its way
             return
         self._channels.add(channel)
         if self._connected:

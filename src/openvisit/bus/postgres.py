@@ -103,6 +103,9 @@ class PostgresEventBus(NetworkEventBus):
     async def _add(self, channel: str) -> None:
         """Nothing to tell the server: every event reaches every process (see above)."""
 
+    async def _added(self, channel: str) -> None:
+        """Nothing is ever on its way."""
+
     async def _remove(self, channel: str) -> None:
         """Nothing to tell the server."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -56,7 +57,9 @@ class RedisEventBus(NetworkEventBus):
         self._connection: AbstractConnection | None = None
         self._pending: AbstractConnection | None = None  # being connected
         self._write_lock = asyncio.Lock()
-        self._confirming: dict[str, asyncio.Future[None]] = {}
+        # Per channel, the SUBSCRIBEs sent and not yet confirmed, oldest first: Redis
+        # confirms each in the order it was sent.
+        self._confirming: dict[str, deque[asyncio.Future[None]]] = {}
         self._last_heard = 0.0
 
     # -- subscribing connection -------------------------------------------------------
@@ -127,31 +130,37 @@ class RedisEventBus(NetworkEventBus):
         channel = name[len(self._prefix) :]
         if kind == "message" and isinstance(data, str):
             self._dispatch(channel, data)
-        elif kind == "subscribe":
-            future = self._confirming.get(channel)
-            if future is not None and not future.done():
+        elif kind == "subscribe" and (waiting := self._confirming.get(channel)):
+            future = waiting.popleft()
+            if not future.done():
                 future.set_result(None)
+            if not waiting:
+                del self._confirming[channel]
         return kind, channel
 
     async def _add(self, channel: str) -> None:
-        future = self._confirming.get(channel)
-        if future is None:
-            future = self._confirming[channel] = asyncio.get_running_loop().create_future()
-            try:
-                await self._write("SUBSCRIBE", self._prefix + channel)
-            except (RedisError, OSError) as error:
-                # The supervisor reconnects, subscribes every channel, calls on_reconnect.
-                logger.debug("event bus redis: SUBSCRIBE %s not sent: %s", channel, error)
-                self._confirming.pop(channel, None)
-                return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirming.setdefault(channel, deque()).append(future)
+        try:
+            await self._write("SUBSCRIBE", self._prefix + channel)
+        except (RedisError, OSError) as error:
+            # The supervisor reconnects, subscribes every channel, calls on_reconnect.
+            logger.debug("event bus redis: SUBSCRIBE %s not sent: %s", channel, error)
+            if (waiting := self._confirming.get(channel)) and future in waiting:
+                waiting.remove(future)  # no confirmation will come for it
+            return
+        await self._confirmed(channel, future)
+
+    async def _added(self, channel: str) -> None:
+        if waiting := self._confirming.get(channel):
+            await self._confirmed(channel, waiting[-1])
+
+    async def _confirmed(self, channel: str, future: asyncio.Future[None]) -> None:
         try:
             async with asyncio.timeout(self._connect_timeout):
                 await asyncio.shield(future)
-        except TimeoutError:
+        except TimeoutError:  # a dead connection: the heartbeat will notice
             logger.warning("event bus redis: no confirmation of SUBSCRIBE %s yet", channel)
-        finally:
-            if self._confirming.get(channel) is future and future.done():
-                del self._confirming[channel]
 
     async def _remove(self, channel: str) -> None:
         try:
@@ -167,9 +176,10 @@ class RedisEventBus(NetworkEventBus):
             await connection.send_command(*command, check_health=False)
 
     async def _drop(self) -> None:
-        for future in self._confirming.values():
-            if not future.done():
-                future.set_result(None)  # on_reconnect follows once subscribed again
+        for waiting in self._confirming.values():
+            for future in waiting:
+                if not future.done():
+                    future.set_result(None)  # on_reconnect follows once subscribed again
         self._confirming.clear()
         for connection in (self._connection, self._pending):
             if connection is not None:
