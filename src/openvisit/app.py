@@ -84,6 +84,7 @@ def build_runtime(
         redis_url=settings.redis_url,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         password_hashing=PasswordHashing(),
+        ice=settings.ice_config,
     )
 
 

@@ -8,6 +8,7 @@ from openvisit.addresses import IPNetwork
 from openvisit.auth.hashing import PasswordHashing, shared_hashing
 from openvisit.bookings.document_store import DocumentStore
 from openvisit.clock import Clock
+from openvisit.meetings.ice import IceConfig
 from openvisit.store.db import Database
 
 
@@ -28,3 +29,5 @@ class Runtime:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     # argon2 runs here, off the request threads, with a bounded queue (auth/hashing.py).
     password_hashing: PasswordHashing = field(default_factory=shared_hashing)
+    # STUN/TURN servers for the calls' RTCConfiguration (meetings/ice.py); none by default.
+    ice: IceConfig = field(default_factory=IceConfig)
