@@ -147,6 +147,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_read_timer()
         super().on_message_complete()
 
+    def handle_websocket_upgrade(self) -> None:
+        # A WebSocket counts against the cap like any connection (the waiting room holds
+        # thousands). A refused upgrade has had its 503 and its transport is closing: the
+        # parser still reports the upgrade, and handing the request on would fail on a
+        # scope that on_headers_complete never filled (a traceback per refusal).
+        if self._refused:
+            return
+        super().handle_websocket_upgrade()
+
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if not self.transport.is_closing() and self.cycle.response_complete:  # none pipelined

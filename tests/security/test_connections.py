@@ -136,3 +136,32 @@ def test_beyond_the_cap_new_connections_get_a_503_and_one_log_line(tmp_path: Pat
         assert error["innerError"]["request-id"]
         assert error["innerError"]["date"].endswith("Z")
     assert log.count("beyond OPENVISIT_MAX_CONNECTIONS") == 1, log
+
+
+def test_a_websocket_upgrade_beyond_the_cap_gets_the_503_without_an_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A waiting-room WebSocket counts against the cap too; refused, it is not upgraded."""
+    busy_request = (
+        b"POST /login HTTP/1.1\r\nHost: test\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+    )
+    upgrade = (
+        b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with running_server(tmp_path, max_connections="2", header_timeout_seconds="30") as server:
+        address = ("127.0.0.1", server.port)
+        with contextlib.ExitStack() as sockets:
+            for _ in range(2):
+                sockets.enter_context(socket.create_connection(address)).sendall(busy_request)
+            time.sleep(3)  # as above: both requests are in the app
+            with socket.create_connection(address, timeout=5) as extra:
+                extra.sendall(upgrade)
+                answer = extra.recv(4096)
+                closed = _closed_by_server(extra, within=5)
+        log = server.log_text()
+
+    assert answer.startswith(b"HTTP/1.1 503"), answer
+    assert closed
+    assert "Traceback" not in log, log
