@@ -140,8 +140,8 @@ def serve(port: int, implementation: str, deflate: bool) -> None:
             Route("/count", count),
         ]
     )
-    # The file limit must hold every connection; the guard would lower its cap to fit.
-    settings = Settings(host="127.0.0.1", port=port, max_connections=12_000, log_level="warning")
+    # serve's defaults, so the connection cap (10,000 per worker) holds every connection.
+    settings = Settings(host="127.0.0.1", port=port, log_level="warning")
     options = serve_options(settings)
     options.update(ws=implementation, ws_per_message_deflate=deflate, backlog=4096)
     uvicorn.run(app, **options)

@@ -79,12 +79,13 @@ class Settings(BaseSettings):
         description="Time an idle keep-alive connection stays open between requests.",
     )
     max_connections: int = Field(
-        default=768,
+        default=10_000,  # connections.DEFAULT_MAX_CONNECTIONS: a waiting room of thousands
         ge=1,
         le=100_000,
         description=(
-            "Open connections per worker process. Past it a new connection replaces the "
-            "longest-idle one, or gets a 503 when all are busy. Lowered to fit the file limit."
+            "Open connections per worker process, WebSockets (the waiting room) included. "
+            "Past it a new connection replaces the longest-idle one, or gets a 503 when all "
+            "are busy. The soft file limit is raised to hold them; lowered to fit the hard one."
         ),
     )
     booking_concurrency: int | None = Field(
