@@ -27,6 +27,7 @@ TURNSERVER = shutil.which("turnserver") or "/usr/bin/turnserver"  # scripts/ensu
 REALM = "openvisit.test"
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 5.0
+LOG_NAME = "turnserver.log"
 RELAY_PORTS = 40  # relay ports per server: a few allocations per test
 STUN_MAGIC_COOKIE = 0x2112A442
 BINDING_REQUEST, BINDING_SUCCESS = 0x0001, 0x0101
@@ -77,7 +78,7 @@ def stun_binding_answered(host: str, port: int, timeout: float = 0.2) -> bool:
     return kind == BINDING_SUCCESS and cookie == STUN_MAGIC_COOKIE and answer[8:20] == transaction
 
 
-def _arguments(folder: Path, port: int, secrets: Sequence[str]) -> list[str]:
+def _arguments(folder: Path, port: int, shared_secrets: Sequence[str]) -> list[str]:
     low = random.randrange(50_000, 60_000 - RELAY_PORTS)
     return [
         TURNSERVER,
@@ -89,16 +90,16 @@ def _arguments(folder: Path, port: int, secrets: Sequence[str]) -> list[str]:
         f"--max-port={low + RELAY_PORTS - 1}",
         f"--realm={REALM}",
         "--use-auth-secret",
-        *(f"--static-auth-secret={secret}" for secret in secrets),
+        *(f"--static-auth-secret={secret}" for secret in shared_secrets),
         "--fingerprint",
         "--allow-loopback-peers",  # both peers are on this machine; test only
         "--no-cli",
         "--no-tls",
         "--no-dtls",
         "--no-multicast-peers",
-        "--simple-log",
-        "--verbose",
-        f"--log-file={folder / 'turnserver.log'}",
+        "--simple-log",  # the log file keeps the name given, without a date
+        "--verbose",  # one line per request and user, which the tests read
+        f"--log-file={folder / LOG_NAME}",
         f"--pidfile={folder / 'turnserver.pid'}",
         f"--userdb={folder / 'turndb'}",
     ]
@@ -123,17 +124,12 @@ def running_turnserver(
         start_new_session=True,
     )
     try:
-        server = TurnServer("127.0.0.1", port, secret, _log_file(folder))
+        server = TurnServer("127.0.0.1", port, secret, folder / LOG_NAME)
         _wait_until_answering(process, server, folder)
         yield server
     finally:
         _stop(process)
         output.close()
-
-
-def _log_file(folder: Path) -> Path:
-    # --simple-log writes the named file as it is; without it coturn adds the date.
-    return folder / "turnserver.log"
 
 
 def _wait_until_answering(
