@@ -222,12 +222,12 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
 
 # uvicorn's WebSocket options, for every worker. The waiting room holds one idle WebSocket
 # per consumer: issue 10 wants 5,000 in one process at <= 30 KB each. Server memory per idle
-# connection (KiB of resident memory at 5,000, three runs), measured by
+# connection (KiB of resident memory at 5,000, four runs), measured by
 # benchmarks/ws_memory.py with a trivial Starlette endpoint served with these options
 # (uvicorn 0.54, websockets 17.4, wsproto 1.3.2; docs/performance.md):
 #
 #   ws                  deflate off   deflate on
-#   websockets-sansio   25.1-25.4     63.5-64.2
+#   websockets-sansio   25.0-25.4     63.5-64.2
 #   websockets          32.6-32.8     131-132     (deprecated by uvicorn)
 #   wsproto             23.0-23.3     115
 #
