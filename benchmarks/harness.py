@@ -190,6 +190,10 @@ def server(
         "OPENVISIT_SECRET_KEY": secrets.token_urlsafe(48),
         "OPENVISIT_PORT": str(port),
     }
+    if workers > 1 and url.startswith("sqlite") and "OPENVISIT_REDIS_URL" not in env:
+        # Several workers need an event bus that crosses processes (docs/events.md); on
+        # PostgreSQL its LISTEN/NOTIFY is one, on SQLite the Redis of ensure-services.
+        env["OPENVISIT_REDIS_URL"] = "redis://127.0.0.1:6379/0"
     command = [str(BIN / "openvisit"), "serve", "--port", str(port), "--workers", str(workers)]
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"

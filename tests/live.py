@@ -19,6 +19,9 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 START_TIMEOUT_SECONDS = 10
+# The Redis scripts/ensure-services runs. `serve --workers N` on SQLite needs it: the
+# event bus must cross processes (docs/events.md).
+SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def free_port() -> int:

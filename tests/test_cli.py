@@ -24,7 +24,7 @@ from openvisit.clock import FixedClock
 from openvisit.config import Settings
 from openvisit.store.db import Database
 from tests.conftest import TEST_NOW, TEST_SECRET, build_test_runtime
-from tests.live import free_port, stop_server_group, worker_pids
+from tests.live import SHARED_REDIS_URL, free_port, stop_server_group, worker_pids
 
 SERVE_WAIT_SECONDS = 30
 
@@ -163,6 +163,7 @@ def test_serve_options_reach_the_worker_processes_through_the_environment(
         return 0
 
     monkeypatch.setattr(workers, "serve", serve)
+    monkeypatch.setenv("OPENVISIT_REDIS_URL", SHARED_REDIS_URL)
 
     assert main(["serve", "--workers", "3", "--threads", "2"]) == 0
 
@@ -205,6 +206,90 @@ def test_serve_refuses_zero_workers_or_threads(serve_env, capsys, option):
     assert serve_env == []
 
 
+def _no_supervisor(*_args: object) -> int:
+    pytest.fail("the workers started")
+
+
+def test_serve_refuses_several_workers_when_events_cannot_cross_processes(
+    serve_env, data_env, capsys, monkeypatch
+):
+    monkeypatch.setattr(workers, "serve", _no_supervisor)
+
+    assert main(["serve", "--workers", "2"]) == 2
+
+    assert capsys.readouterr().err == (
+        "openvisit: `openvisit serve` with 2 workers needs an event bus that crosses "
+        "processes: the consumer and the provider of one visit may be served by different "
+        "workers, and the in-process bus cannot carry the lobby, signaling and chat between "
+        "them. Set OPENVISIT_REDIS_URL=redis://host:6379/0, or use PostgreSQL "
+        "(OPENVISIT_DATABASE_URL=postgresql://...), with OPENVISIT_EVENT_BUS unset or auto; "
+        "or run one worker (--workers 1).\n"
+    )
+    assert serve_env == []
+    assert not (data_env / "openvisit.db").exists()  # refused before migrating
+
+
+def test_serve_refuses_the_in_process_bus_with_several_workers_even_beside_redis(
+    serve_env, capsys, monkeypatch
+):
+    monkeypatch.setattr(workers, "serve", _no_supervisor)
+    monkeypatch.setenv("OPENVISIT_REDIS_URL", SHARED_REDIS_URL)
+    monkeypatch.setenv("OPENVISIT_EVENT_BUS", "inprocess")
+
+    assert main(["serve"]) == 2  # OPENVISIT_WORKERS=2
+
+    assert "with 2 workers needs an event bus that crosses processes" in capsys.readouterr().err
+
+
+def test_serve_with_several_workers_on_postgresql_carries_events_by_listen_notify(
+    serve_env, monkeypatch, postgres_database
+):
+    supervised: list[int] = []
+
+    def serve(_options: workers.WorkerOptions, count: int) -> int:
+        supervised.append(count)
+        return 0
+
+    monkeypatch.setattr(workers, "serve", serve)
+    monkeypatch.setenv("OPENVISIT_DATABASE_URL", postgres_database.url)
+
+    assert main(["serve", "--workers", "2"]) == 0
+
+    assert supervised == [2]
+    assert Settings().resolved_event_bus == "postgres"
+
+
+def test_serve_with_one_worker_needs_no_bus_across_processes(serve_env):
+    assert main(["serve", "--workers", "1"]) == 0
+
+    [(app, _options)] = serve_env
+    assert app.state.runtime.events.name == "inprocess"
+
+
+@pytest.mark.parametrize("workers_option", ["1", "2"])
+def test_serve_stops_at_once_when_the_redis_for_events_is_down(
+    serve_env, capsys, monkeypatch, workers_option
+):
+    monkeypatch.setattr(workers, "serve", _no_supervisor)
+    url = f"redis://:pw@127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("OPENVISIT_REDIS_URL", url)
+
+    assert main(["serve", "--workers", workers_option]) == 2
+
+    error = capsys.readouterr().err.splitlines(keepends=True)[-1]  # after the migration's log
+    assert error.startswith(f"openvisit: Cannot reach Redis at {url.replace(':pw@', ':***@')} ")
+    assert error.endswith("Start Redis, or fix or unset OPENVISIT_REDIS_URL.\n")
+    assert serve_env == []
+
+
+def test_serve_refuses_the_postgres_bus_on_sqlite(serve_env, capsys, monkeypatch):
+    monkeypatch.setenv("OPENVISIT_EVENT_BUS", "postgres")
+
+    assert main(["serve", "--workers", "1"]) == 2
+
+    assert "OPENVISIT_EVENT_BUS=postgres needs a PostgreSQL database" in capsys.readouterr().err
+
+
 def _wait_for_two_workers(process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + SERVE_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -219,7 +304,11 @@ def _wait_for_two_workers(process: subprocess.Popen[bytes], log: Path) -> None:
 def test_serve_with_two_workers_runs_two_worker_processes(data_env):
     port = free_port()
     log = data_env / "serve.log"
-    env = {**os.environ, "OPENVISIT_SECRET_KEY": TEST_SECRET}
+    env = {
+        **os.environ,
+        "OPENVISIT_SECRET_KEY": TEST_SECRET,
+        "OPENVISIT_REDIS_URL": SHARED_REDIS_URL,
+    }
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "openvisit", "serve", "--workers", "2", "--port", str(port)],

@@ -135,3 +135,63 @@ def test_the_callers_settings_do_not_reach_the_tests():
         check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
+
+
+PG_URL = "postgresql://app@db:5432/visits"
+REDIS_URL = "redis://cache:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("settings", "bus"),
+    [
+        ({}, "inprocess"),
+        ({"database_url": "sqlite:////tmp/x.db"}, "inprocess"),
+        ({"database_url": PG_URL}, "postgres"),
+        ({"database_url": "postgres://app@db/visits"}, "postgres"),
+        ({"database_url": "postgresql+psycopg://app@db/visits"}, "postgres"),
+        ({"redis_url": REDIS_URL}, "redis"),
+        ({"redis_url": REDIS_URL, "database_url": PG_URL}, "redis"),  # Redis wins
+        ({"event_bus": "inprocess", "redis_url": REDIS_URL, "database_url": PG_URL}, "inprocess"),
+        ({"event_bus": "postgres", "redis_url": REDIS_URL, "database_url": PG_URL}, "postgres"),
+        ({"event_bus": "redis", "redis_url": REDIS_URL}, "redis"),
+    ],
+)
+def test_the_event_bus_auto_and_explicit_choices(settings, bus):
+    assert Settings(**settings).resolved_event_bus == bus
+
+
+def test_the_event_bus_defaults_to_auto_and_reads_the_environment(monkeypatch):
+    assert Settings().event_bus == "auto"
+
+    monkeypatch.setenv("OPENVISIT_EVENT_BUS", "inprocess")
+    monkeypatch.setenv("OPENVISIT_REDIS_URL", REDIS_URL)
+
+    assert Settings().resolved_event_bus == "inprocess"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"event_bus": "postgres"},
+            "OPENVISIT_EVENT_BUS=postgres needs a PostgreSQL database: set "
+            "OPENVISIT_DATABASE_URL=postgresql://..., or use OPENVISIT_EVENT_BUS=redis with "
+            "OPENVISIT_REDIS_URL.",
+        ),
+        (
+            {"event_bus": "postgres", "database_url": "sqlite:////tmp/x.db"},
+            "OPENVISIT_EVENT_BUS=postgres needs a PostgreSQL database",
+        ),
+        (
+            {"event_bus": "redis", "database_url": PG_URL},
+            "OPENVISIT_EVENT_BUS=redis needs OPENVISIT_REDIS_URL (redis://host:6379/0).",
+        ),
+        ({"event_bus": "redis", "redis_url": ""}, "OPENVISIT_EVENT_BUS=redis needs"),
+        ({"event_bus": "zeromq"}, "Input should be 'auto', 'inprocess', 'redis' or 'postgres'"),
+    ],
+)
+def test_an_event_bus_that_cannot_work_is_refused(settings, message):
+    with pytest.raises(ValidationError, match="event_bus") as raised:
+        Settings(**settings)
+
+    assert message in str(raised.value)

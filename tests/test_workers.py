@@ -18,7 +18,7 @@ import pytest
 
 from openvisit.workers import Supervisor, WorkerOptions, listening_socket
 from tests.conftest import TEST_SECRET
-from tests.live import free_port, stop_server_group, worker_pids
+from tests.live import SHARED_REDIS_URL, free_port, stop_server_group, worker_pids
 
 WAIT_SECONDS = 30
 CONNECTIONS = 64
@@ -49,6 +49,7 @@ def _server(tmp_path: Path, workers: int) -> Iterator[tuple[subprocess.Popen[byt
         "OPENVISIT_DATA_DIR": str(tmp_path),
         "OPENVISIT_SECRET_KEY": TEST_SECRET,
         "OPENVISIT_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "OPENVISIT_REDIS_URL": SHARED_REDIS_URL,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -186,7 +187,11 @@ def test_workers_die_with_a_killed_supervisor(tmp_path: Path) -> None:
 def _second_serve(data_dir: Path, port: int) -> tuple[int, str]:
     """Exit status and standard error of another `openvisit serve --workers 2`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPENVISIT_")}
-    env |= {"OPENVISIT_DATA_DIR": str(data_dir), "OPENVISIT_SECRET_KEY": TEST_SECRET}
+    env |= {
+        "OPENVISIT_DATA_DIR": str(data_dir),
+        "OPENVISIT_SECRET_KEY": TEST_SECRET,
+        "OPENVISIT_REDIS_URL": SHARED_REDIS_URL,
+    }
     command = [sys.executable, "-m", "openvisit", "serve", "--workers", "2", "--port", str(port)]
     with subprocess.Popen(
         command,

@@ -19,6 +19,7 @@ from openvisit import __version__, delivery, logs
 from openvisit.addresses import parse_networks
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.bookings.document_store import UPLOADS_FOLDER, DocumentStore
+from openvisit.bus import choice as bus_choice
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
 from openvisit.errors import DomainError
@@ -84,6 +85,11 @@ def build_runtime(
         redis_url=settings.redis_url,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         password_hashing=PasswordHashing(),
+        events=bus_choice.build_event_bus(
+            settings.resolved_event_bus,
+            redis_url=settings.redis_url,
+            database_url=settings.resolved_database_url,
+        ),
         ice=settings.ice_config,
     )
 
@@ -125,6 +131,8 @@ def create_app(
             # lock, the others only fight it for the GIL (405 vs 315 bookings/s measured).
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         async with AsyncExitStack() as stack:
+            # First in, last out: everything else may publish while it runs.
+            await stack.enter_async_context(_events_running(app))
             if settings is not None and settings.notifications_in_server:
                 await stack.enter_async_context(_dispatching(settings, app.state.runtime))
             yield
@@ -140,6 +148,9 @@ def create_app(
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
+    # What the event bus hands its events to; realtime/ installs its own.
+    app.state.deliver_event = _unclaimed_event
+    app.state.on_events_reconnect = None
     install_error_handlers(app)
     app.include_router(graph_router())
     app.include_router(pages.router)
@@ -159,6 +170,22 @@ def create_app(
     # Outermost of ours: request ids and the 500 answer cover what every other one does.
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _unclaimed_event(channel: str, _payload: str) -> None:
+    logger.debug("no handler for the event on %s", channel)
+
+
+@asynccontextmanager
+async def _events_running(app: FastAPI) -> AsyncIterator[None]:
+    """The runtime's event bus, connected for the life of this server process."""
+    events = app.state.runtime.events
+    await events.start(app.state.deliver_event, app.state.on_events_reconnect)
+    logger.info("event bus: %s", events.name)
+    try:
+        yield
+    finally:
+        await events.stop()
 
 
 def _dispatching(settings: Settings, runtime: Runtime) -> AbstractAsyncContextManager[None]:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from openvisit import __version__, cli_accounts, cli_backup, logs, startup
+from openvisit.bus import choice as bus_choice
 from openvisit.clock import SystemClock
 from openvisit.config import Settings, resolve_secret_key
 from openvisit.files import ensure_private_dir
@@ -177,6 +178,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = Settings.model_validate(
         {**settings.model_dump(), **{k: v for k, v in overrides.items() if v is not None}}
     )
+    # Before anything starts: a visit split over workers that cannot hear each other
+    # would leave the consumer in a lobby nobody sees.
+    bus_choice.check_workers(settings.resolved_event_bus, settings.workers)
     ensure_private_dir(settings.data_dir)
     # Before migrating: a second server must not touch the database of a running one.
     with single_instance(settings.data_dir, settings.host, settings.port):
@@ -197,6 +201,12 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
             delivery.check_transports(settings, db, SystemClock())
     finally:
         db.dispose()
+    # Each worker connects its own bus; a Redis that is down is said once, here.
+    bus_choice.check_reachable(
+        settings.resolved_event_bus,
+        redis_url=settings.redis_url,
+        database_url=settings.resolved_database_url,
+    )
     if args.demo:
         _demo(settings, only_if_empty=True)
     # Once, before any worker starts: workers generating the key at once would each

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
 from openvisit.addresses import parse_networks
+from openvisit.bus import choice
 from openvisit.meetings import ice
 from openvisit.metrics_access import MetricsAccess
 from openvisit.notify.transports import acs, smtp_config, twilio
@@ -114,7 +115,21 @@ class Settings(BaseSettings):
         ),
     )
     redis_url: str | None = Field(
-        default=None, description="Redis URL for cross-process events (optional)."
+        default=None,
+        description=(
+            "Redis URL (redis://host:6379/0) that carries lobby, signaling and chat events "
+            "between server processes and hosts."
+        ),
+    )
+    # After database_url and redis_url, which its check reads.
+    event_bus: Literal["auto", "inprocess", "redis", "postgres"] = Field(
+        default="auto",
+        description=(
+            "How lobby, signaling and chat events reach every server process: redis "
+            "(OPENVISIT_REDIS_URL), postgres (LISTEN/NOTIFY on the PostgreSQL database), or "
+            "inprocess (one process only). auto: redis when OPENVISIT_REDIS_URL is set, else "
+            "postgres on PostgreSQL, else inprocess."
+        ),
     )
     stun_urls: str = Field(
         default="",
@@ -463,6 +478,14 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
+    @field_validator("event_bus")
+    @classmethod
+    def _check_event_bus(cls, value: str, info: ValidationInfo) -> str:
+        # `postgres` on SQLite or `redis` without a URL stops the start, not the first visit.
+        database_url = normalize_database_url(info.data.get("database_url"), Path("."))
+        choice.resolve(value, redis_url=info.data.get("redis_url"), database_url=database_url)
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _check_proxies(cls, value: str) -> str:
@@ -531,6 +554,13 @@ class Settings(BaseSettings):
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
+
+    @property
+    def resolved_event_bus(self) -> choice.BusName:
+        """The bus `event_bus` means here: auto resolved, never an unusable one."""
+        return choice.resolve(
+            self.event_bus, redis_url=self.redis_url, database_url=self.resolved_database_url
+        )
 
     @property
     def resolved_database_url(self) -> str:

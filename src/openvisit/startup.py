@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa
 from sqlalchemy.engine import make_url
 
 from openvisit import __version__
+from openvisit.bus.port import BusError
 from openvisit.errors import DomainError
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
@@ -139,7 +140,7 @@ def describe_sqlite_error(path: Path | str, detail: str) -> str:
 def explain(error: BaseException, database_url: str | None = None) -> str | None:
     """One sentence for a start-up error a person can fix; None for anything else."""
     shown = mask_url_password(database_url) if database_url else "the database"
-    if isinstance(error, StartupError | UnsafeSettingsError):
+    if isinstance(error, StartupError | UnsafeSettingsError | BusError):
         return str(error)
     if isinstance(error, DomainError):
         return error.message

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openvisit import cli
 from openvisit.notify.transports import registry
-from tests.live import free_port, stop_server_group
+from tests.live import SHARED_REDIS_URL, free_port, stop_server_group
 from tests.notify.processes import (
     count_status,
     environment,
@@ -43,7 +43,7 @@ def test_serve_with_two_workers_sends_each_due_notification_once(database, tmp_p
     visit = make_visit(runtime)
     total = 500
     due_now(runtime, visit, count=total)
-    env = environment(database, tmp_path, notification_batch_size=10)
+    env = environment(database, tmp_path, notification_batch_size=10, redis_url=SHARED_REDIS_URL)
     log = tmp_path / "serve.log"
 
     server = _serve(env, 2, log, free_port())

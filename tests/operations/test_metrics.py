@@ -18,7 +18,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from openvisit.app import create_app
 from openvisit.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.live import free_port, stop_server_group, worker_pids
+from tests.live import SHARED_REDIS_URL, free_port, stop_server_group, worker_pids
 from tests.operations.env import hermetic_env
 
 WAIT_SECONDS = 30
@@ -101,7 +101,12 @@ def test_two_workers_serve_requests_and_metrics_sum_them(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    env = hermetic_env(tmp_path, metrics_token=METRICS_TOKEN, metrics_addresses="127.0.0.1")
+    env = hermetic_env(
+        tmp_path,
+        metrics_token=METRICS_TOKEN,
+        metrics_addresses="127.0.0.1",
+        redis_url=SHARED_REDIS_URL,
+    )
     with log.open("wb") as output:
         process = subprocess.Popen(
             [*SERVE, "--demo", "--workers", "2", "--port", str(port)],

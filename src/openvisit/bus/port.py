@@ -1,0 +1,94 @@
+"""The event bus port: how lobby, signaling and chat events reach every server process.
+
+Contract, for every adapter (inprocess.py, redis.py, postgres.py):
+
+- `start(deliver, on_reconnect)` is awaited once on the event loop that will own the bus;
+  `deliver(channel, payload)` and `on_reconnect()` are then called on that loop, never from
+  another thread. `deliver` must not block; an exception it raises is logged and the next
+  event is delivered as usual.
+- A `publish(channel, payload)` reaches every process that has subscribed to `channel`,
+  the publishing one included, once each, in the order one process published them.
+- Delivery is at most once. While a connection to Redis or PostgreSQL is down, events
+  published anywhere are lost for the processes that cannot hear them. Once the adapter is
+  connected and subscribed again it calls `on_reconnect()`: the caller then reloads what it
+  shows from the database (lobby, call state, chat after the last id it has).
+- `subscribe` is idempotent, and once it returns the subscription is in place: an event
+  published after that reaches this process. `unsubscribe` stops delivery at once (events
+  already on the wire are dropped locally).
+- `publish_threadsafe` is for code on other threads (services publish after commit from
+  worker threads): it checks the arguments, queues the event for the bus's loop and returns
+  without waiting for the network. Invalid arguments raise in the caller's thread; a bus
+  that is not running, a full queue or a network failure drops the event and logs it.
+- Payloads are JSON text made by the caller. Channels are short ASCII names such as
+  `meeting:<id>` or `staff:<id>` (printable, no spaces, at most 200 characters).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Protocol
+
+Deliver = Callable[[str, str], None]
+
+CHANNEL_MAX_LENGTH = 200
+_CHANNEL = re.compile(rf"[!-~]{{1,{CHANNEL_MAX_LENGTH}}}")
+
+
+class EventBus(Protocol):
+    name: str  # "inprocess" | "redis" | "postgres"
+    crosses_processes: bool
+
+    async def start(
+        self, deliver: Deliver, on_reconnect: Callable[[], None] | None = None
+    ) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, channel: str, payload: str) -> None: ...
+
+    def publish_threadsafe(self, channel: str, payload: str) -> None: ...
+
+    async def subscribe(self, channel: str) -> None: ...
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+
+class BusError(Exception):
+    """Base of the errors an event bus raises."""
+
+
+class InvalidChannelError(BusError, ValueError):
+    """A channel name that is empty, too long, or holds spaces or non-ASCII characters."""
+
+
+class PayloadTooLargeError(BusError, ValueError):
+    """A payload bigger than the adapter can carry (PostgreSQL NOTIFY: under 8000 bytes)."""
+
+
+class InvalidPayloadError(BusError, ValueError):
+    """A payload that is not text, or holds a NUL character (JSON text never does)."""
+
+
+class BusNotRunningError(BusError, RuntimeError):
+    """`publish` or `subscribe` on a bus that was not started, or was stopped."""
+
+
+class BusUnavailableError(BusError, ConnectionError):
+    """Redis or PostgreSQL did not answer: the event was not published."""
+
+
+def check_channel(channel: str) -> str:
+    if not isinstance(channel, str) or _CHANNEL.fullmatch(channel) is None:
+        raise InvalidChannelError(
+            f"Invalid event channel {channel!r}: use 1 to {CHANNEL_MAX_LENGTH} printable "
+            "ASCII characters without spaces, such as 'meeting:<id>'."
+        )
+    return channel
+
+
+def check_payload(payload: str) -> str:
+    # PostgreSQL cannot carry NUL in text; refusing it everywhere keeps the adapters alike.
+    if not isinstance(payload, str) or "\x00" in payload:
+        raise InvalidPayloadError("An event payload is JSON text, without NUL characters.")
+    return payload
