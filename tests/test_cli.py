@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from openvisit import workers
 from openvisit.app import create_app
-from openvisit.cli import main
+from openvisit.cli import WEBSOCKET_OPTIONS, main
 from openvisit.clock import FixedClock
 from openvisit.config import Settings
 from openvisit.store.db import Database
@@ -167,7 +167,8 @@ def test_serve_options_reach_the_worker_processes_through_the_environment(
 
     assert main(["serve", "--workers", "3", "--threads", "2"]) == 0
 
-    assert supervised == [(workers.WorkerOptions("127.0.0.1", 8123), 3)]
+    expected = workers.WorkerOptions("127.0.0.1", 8123, websocket=WEBSOCKET_OPTIONS)
+    assert supervised == [(expected, 3)]
     assert serve_env == []  # not uvicorn's own supervisor: each worker binds its socket
     # A worker builds its Settings from this environment.
     assert (Settings().workers, Settings().threads, Settings().port) == (3, 2, 8123)
@@ -181,6 +182,7 @@ def test_serve_with_one_worker_runs_the_app_in_this_process(serve_env):
     assert isinstance(app, FastAPI)
     assert "workers" not in options
     assert options["port"] == 8124
+    assert options.items() >= WEBSOCKET_OPTIONS.items()
 
 
 def test_serve_demo_prints_the_port_it_serves_on(serve_env, capsys, monkeypatch):

@@ -18,8 +18,8 @@ README_OPENING = [
     "```sh",
     "./scripts/run    # install what is missing, migrate, seed a demo business, serve on "
     "http://127.0.0.1:8000",
-    "./scripts/test   # install what is missing (Python deps, PostgreSQL, Debian's chromium "
-    "and nginx) and run every test",
+    "./scripts/test   # install what is missing (Python deps, PostgreSQL, Debian's chromium, "
+    "nginx and coturn) and run every test",
     "```",
 ]
 

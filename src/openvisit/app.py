@@ -90,6 +90,7 @@ def build_runtime(
             redis_url=settings.redis_url,
             database_url=settings.resolved_database_url,
         ),
+        ice=settings.ice_config,
     )
 
 

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openvisit import __version__, cli_accounts, cli_backup, logs, startup
 from openvisit.bus import choice as bus_choice
@@ -22,6 +22,10 @@ from openvisit.files import ensure_private_dir
 from openvisit.instance import AlreadyRunningError, single_instance
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from openvisit.connections import ConnectionLimits
+    from openvisit.workers import WorkerOptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -188,7 +192,6 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
 
     from openvisit import telemetry, workers  # noqa: PLC0415 - only `serve` needs them
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
-    from openvisit.connections import ConnectionLimits  # noqa: PLC0415
 
     db = _database(settings)
     try:
@@ -215,7 +218,57 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
         f"{settings.threads} threads each)",
         flush=True,
     )
-    options: dict[str, Any] = {
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **serve_options(settings))
+        return 0
+    # Workers are fresh processes that build the app from an import string and read
+    # their settings from the environment, so what the command line changed goes there.
+    for name in SERVE_OVERRIDES:
+        os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
+    if settings.metrics_access.enabled:  # workers sum their figures through this folder
+        telemetry.prepare_multiprocess_dir(settings.data_dir / "metrics")
+    return workers.serve(worker_options(settings), settings.workers)
+
+
+# uvicorn's WebSocket options, for every worker. The waiting room holds one idle WebSocket
+# per consumer: issue 10 wants 5,000 in one process at <= 30 KB each. Server memory per idle
+# connection (KiB of resident memory at 5,000, four runs), measured by
+# benchmarks/ws_memory.py with a trivial Starlette endpoint served with these options
+# (uvicorn 0.54, websockets 17.4, wsproto 1.3.2; docs/performance.md):
+#
+#   ws                  deflate off   deflate on
+#   websockets-sansio   25.0-25.4     63.5-64.2
+#   websockets          32.6-32.8     131-132     (deprecated by uvicorn)
+#   wsproto             23.0-23.3     115
+#
+# Compression is what breaks the budget (zlib keeps a compressor and a decompressor per
+# connection), and our messages are a few hundred bytes of JSON where it saves little; SDP,
+# the largest, goes once per call. So it is off: browsers offer permessage-deflate and do
+# without when the server declines. The implementation is uvicorn's default,
+# websockets-sansio: wsproto saves 2 KiB more but is pure Python and one more dependency,
+# and sending one update to all 5,000 took the same 0.3-0.8 s with any of the three.
+# ws_max_size: a client message (chat, an SDP offer, a device check) is a few KB at most;
+# uvicorn's default of 16 MiB would let each of 5,000 clients make the server buffer that.
+WEBSOCKET_OPTIONS: dict[str, Any] = {
+    "ws": "websockets-sansio",
+    "ws_per_message_deflate": False,
+    "ws_max_size": 64 * 1024,
+}
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    from openvisit.connections import ConnectionLimits  # noqa: PLC0415 - imports uvicorn
+
+    return ConnectionLimits(
+        header_timeout=settings.header_timeout_seconds,
+        keepalive_timeout=settings.keepalive_timeout_seconds,
+        max_connections=settings.max_connections,
+    )
+
+
+def serve_options(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments `serve` gives uvicorn.run for one worker process."""
+    return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
@@ -224,26 +277,22 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
         # query string's values, which uvicorn's would print.
         "log_config": None,
         "access_log": False,
+        **connection_limits(settings).uvicorn_options(),
+        **WEBSOCKET_OPTIONS,
     }
-    limits = ConnectionLimits(
-        header_timeout=settings.header_timeout_seconds,
-        keepalive_timeout=settings.keepalive_timeout_seconds,
-        max_connections=settings.max_connections,
+
+
+def worker_options(settings: Settings) -> WorkerOptions:
+    """What `serve --workers N` hands each worker process (the same uvicorn options)."""
+    from openvisit.workers import WorkerOptions  # noqa: PLC0415 - imports uvicorn
+
+    return WorkerOptions(
+        settings.host,
+        settings.port,
+        settings.log_level,
+        limits=connection_limits(settings),
+        websocket=WEBSOCKET_OPTIONS,
     )
-    if settings.workers == 1:
-        options.update(limits.uvicorn_options())
-        uvicorn.run(create_app(settings), **options)
-        return 0
-    # Workers are fresh processes that build the app from an import string and read
-    # their settings from the environment, so what the command line changed goes there.
-    for name in SERVE_OVERRIDES:
-        os.environ[f"OPENVISIT_{name.upper()}"] = str(getattr(settings, name))
-    if settings.metrics_access.enabled:  # workers sum their figures through this folder
-        telemetry.prepare_multiprocess_dir(settings.data_dir / "metrics")
-    worker_options = workers.WorkerOptions(
-        settings.host, settings.port, settings.log_level, limits=limits
-    )
-    return workers.serve(worker_options, settings.workers)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:

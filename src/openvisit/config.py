@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from openvisit import secret_key
 from openvisit.addresses import parse_networks
 from openvisit.bus import choice
+from openvisit.meetings import ice
 from openvisit.metrics_access import MetricsAccess
 from openvisit.notify.transports import acs, smtp_config, twilio
 from openvisit.origins import parse_origins
@@ -79,12 +80,13 @@ class Settings(BaseSettings):
         description="Time an idle keep-alive connection stays open between requests.",
     )
     max_connections: int = Field(
-        default=768,
+        default=10_000,  # connections.DEFAULT_MAX_CONNECTIONS: a waiting room of thousands
         ge=1,
         le=100_000,
         description=(
-            "Open connections per worker process. Past it a new connection replaces the "
-            "longest-idle one, or gets a 503 when all are busy. Lowered to fit the file limit."
+            "Open connections per worker process, WebSockets (the waiting room) included. "
+            "Past it a new connection replaces the longest-idle one, or gets a 503 when all "
+            "are busy. The soft file limit is raised to hold them; lowered to fit the hard one."
         ),
     )
     booking_concurrency: int | None = Field(
@@ -127,6 +129,46 @@ class Settings(BaseSettings):
             "(OPENVISIT_REDIS_URL), postgres (LISTEN/NOTIFY on the PostgreSQL database), or "
             "inprocess (one process only). auto: redis when OPENVISIT_REDIS_URL is set, else "
             "postgres on PostgreSQL, else inprocess."
+        ),
+    )
+    stun_urls: str = Field(
+        default="",
+        description=(
+            "STUN servers (stun:host[:port], comma-separated) browsers use to find their "
+            "public address. Empty: none, so calls connect only on one network or via TURN."
+        ),
+    )
+    # The secret comes before turn_urls, whose check reads it.
+    turn_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "coturn's static-auth-secret (use-auth-secret), which signs each participant's "
+            "time-limited TURN credentials. At least 16 characters."
+        ),
+    )
+    turn_urls: str = Field(
+        default="",
+        description=(
+            "TURN servers (turn:host[:port][?transport=udp|tcp] or turns:host[:port], "
+            "comma-separated) that relay media when peers cannot reach each other. "
+            "Needs OPENVISIT_TURN_SECRET."
+        ),
+    )
+    turn_credential_ttl_seconds: int = Field(
+        default=ice.DEFAULT_TTL_SECONDS,
+        ge=ice.MIN_TTL_SECONDS,
+        le=ice.MAX_TTL_SECONDS,
+        description=(
+            "Lifetime of the TURN credentials a participant gets on joining; longer than "
+            "the longest visit, as an ICE restart after a network drop allocates a relay "
+            "again with the credential the page already has."
+        ),
+    )
+    ice_transport_policy: Literal["all", "relay"] = Field(
+        default="all",
+        description=(
+            "all: peers connect directly when they can, else through TURN; relay: all media "
+            "goes through TURN (hides addresses; needs OPENVISIT_TURN_URLS)."
         ),
     )
     # The SMTP settings come before email_transport, whose check reads them.
@@ -376,10 +418,46 @@ class Settings(BaseSettings):
         description="Log line format on standard error: text or json (one object a line).",
     )
 
-    @field_validator("log_level", "log_format", mode="before")
+    @field_validator("log_level", "log_format", "ice_transport_policy", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("stun_urls")
+    @classmethod
+    def _check_stun_urls(cls, value: str) -> str:
+        ice.parse_urls(value, ice.STUN_SCHEMES)  # a typo must stop the start, not the call
+        return value
+
+    @field_validator("turn_secret")
+    @classmethod
+    def _check_turn_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = ice.check_secret(value.get_secret_value() if value is not None else None)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _check_turn_urls(cls, value: str, info: ValidationInfo) -> str:
+        urls = ice.parse_urls(value, ice.TURN_SCHEMES)
+        if "turn_secret" in info.data:  # else the secret's own error says what is wrong
+            secret: SecretStr | None = info.data["turn_secret"]
+            problem = ice.check_turn(urls, secret.get_secret_value() if secret else None)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+    @field_validator("ice_transport_policy")
+    @classmethod
+    def _check_policy(cls, value: str, info: ValidationInfo) -> str:
+        if "turn_urls" in info.data:
+            problem = ice.check_policy(
+                value, ice.parse_urls(info.data["turn_urls"], ice.TURN_SCHEMES)
+            )
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
     @field_validator("email_transport")
     @classmethod
@@ -449,6 +527,18 @@ class Settings(BaseSettings):
     def _check_networks(cls, value: str | None) -> str | None:
         parse_networks(value)  # a typo must stop the start, not leave /metrics open or off
         return value
+
+    @property
+    def ice_config(self) -> ice.IceConfig:
+        """The ICE servers and policy every participant's RTCConfiguration is built from."""
+        secret = self.turn_secret.get_secret_value() if self.turn_secret else None
+        return ice.IceConfig(
+            stun_urls=ice.parse_urls(self.stun_urls, ice.STUN_SCHEMES),
+            turn_urls=ice.parse_urls(self.turn_urls, ice.TURN_SCHEMES),
+            turn_secret=secret,
+            ttl_seconds=self.turn_credential_ttl_seconds,
+            transport_policy=self.ice_transport_policy,
+        )
 
     @property
     def metrics_access(self) -> MetricsAccess:

@@ -16,7 +16,8 @@ we run for the one timeout. The class is pinned to the uvicorn version in the lo
 - Reading a request (from the connection's first moment, or the first byte of a
   keep-alive request, until its body is complete) must finish within the header
   timeout, or the connection is closed.
-- At most `max_connections` connections per worker. A new connection beyond that closes
+- At most `max_connections` connections per worker, WebSockets included, with the soft
+  file limit raised to hold them. A new connection beyond that closes
   the connection that has waited longest for a request (never one whose request the app
   is handling), as nginx reuses idle connections: a flood of silent sockets then costs
   the flooder its own sockets, not a real client its answer. When every connection has a
@@ -44,6 +45,9 @@ logger = logging.getLogger("uvicorn.error")
 
 # File descriptors kept free of connections: database files, logs, the listening socket.
 FD_RESERVE = 64
+# Every WebSocket is a connection, and one worker holds a waiting room of thousands: 10,000
+# idle ones take about 250 MiB (docs/performance.md#websocket-connections).
+DEFAULT_MAX_CONNECTIONS = 10_000
 RETRY_AFTER_SECONDS = 1
 TOO_MANY = "tooManyConnections"
 
@@ -54,11 +58,16 @@ class ConnectionLimits:
 
     header_timeout: float = 10.0
     keepalive_timeout: float = 5.0
-    max_connections: int = 768
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     def effective_max_connections(self) -> int:
-        """The cap, lowered to fit under this process's file limit if it would not."""
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        """The cap, once this process's file limit is raised to hold it.
+
+        The soft limit is raised up to the hard one (systemd's default is a soft 1024 under
+        a hard 524288, for programs that need more to raise themselves); the cap is lowered
+        to fit, with a warning, only when even the hard limit is too low.
+        """
+        soft = raise_file_limit(self.max_connections + FD_RESERVE)
         if soft == resource.RLIM_INFINITY or self.max_connections <= soft - FD_RESERVE:
             return self.max_connections
         lowered = max(1, soft - FD_RESERVE)
@@ -76,6 +85,24 @@ class ConnectionLimits:
             "http": guarded_protocol(self),
             "timeout_keep_alive": self.keepalive_timeout,
         }
+
+
+def raise_file_limit(needed: int) -> int:
+    """Raise the soft RLIMIT_NOFILE towards `needed`, never past the hard limit.
+
+    Returns the soft limit in force afterwards.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return soft
+    wanted = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
+    if wanted <= soft:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ValueError, OSError):  # a sandbox may refuse even this
+        return soft
+    return wanted
 
 
 def _refusal() -> bytes:
@@ -146,6 +173,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._cancel_read_timer()
         super().on_message_complete()
+
+    def handle_websocket_upgrade(self) -> None:
+        # A WebSocket counts against the cap like any connection (the waiting room holds
+        # thousands). A refused upgrade has had its 503 and its transport is closing: the
+        # parser still reports the upgrade, and handing the request on would fail on a
+        # scope that on_headers_complete never filled (a traceback per refusal).
+        if self._refused:
+            return
+        super().handle_websocket_upgrade()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

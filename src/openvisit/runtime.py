@@ -9,6 +9,7 @@ from openvisit.auth.hashing import PasswordHashing, shared_hashing
 from openvisit.bookings.document_store import DocumentStore
 from openvisit.bus import EventBus, InProcessEventBus
 from openvisit.clock import Clock
+from openvisit.meetings.ice import IceConfig
 from openvisit.store.db import Database
 
 
@@ -32,3 +33,5 @@ class Runtime:
     # Lobby, signaling and chat events between processes (docs/events.md); app.py's
     # lifespan starts and stops it. In-process by default, as tests and one worker need.
     events: EventBus = field(default_factory=InProcessEventBus)
+    # STUN/TURN servers for the calls' RTCConfiguration (meetings/ice.py); none by default.
+    ice: IceConfig = field(default_factory=IceConfig)

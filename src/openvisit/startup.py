@@ -32,7 +32,9 @@ ENCODE_HINT = (
     "# as %23, ? as %3F, % as %25)"
 )
 BUSY_SECONDS = 2.0
-SENSITIVE_FIELDS = frozenset({"secret_key", "database_url", "redis_url", "metrics_token"})
+SENSITIVE_FIELDS = frozenset(
+    {"secret_key", "database_url", "redis_url", "metrics_token", "turn_secret"}
+)
 
 
 class StartupError(Exception):

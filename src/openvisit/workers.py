@@ -31,10 +31,12 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as EventType
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -55,6 +57,8 @@ class WorkerOptions:
     port: int
     log_level: str = "info"
     limits: ConnectionLimits = field(default_factory=ConnectionLimits)
+    # uvicorn's WebSocket options, as cli.WEBSOCKET_OPTIONS chose them.
+    websocket: Mapping[str, Any] = field(default_factory=dict)
 
     def uvicorn_config(self) -> uvicorn.Config:
         return uvicorn.Config(
@@ -68,6 +72,7 @@ class WorkerOptions:
             log_config=None,
             access_log=False,
             **self.limits.uvicorn_options(),
+            **self.websocket,
         )
 
 

@@ -46,11 +46,19 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _file_limit(limit: int) -> Callable[[], None]:
+def _file_limit(soft: int, hard: int | None = None) -> Callable[[], None]:
     def apply() -> None:  # runs in the child, as `ulimit -n` would in a shell
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1] if hard is None else hard
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, limit))
 
     return apply
+
+
+def _preexec(file_limit: int | None, soft_file_limit: int | None) -> Callable[[], None] | None:
+    """`file_limit` sets both limits (`ulimit -n`); `soft_file_limit` only the soft one."""
+    if file_limit:
+        return _file_limit(file_limit, file_limit)
+    return _file_limit(soft_file_limit) if soft_file_limit else None
 
 
 @contextlib.contextmanager
@@ -58,6 +66,7 @@ def running_server(
     folder: Path,
     *arguments: str,
     file_limit: int | None = None,
+    soft_file_limit: int | None = None,
     ready_lines: int = 1,
     **settings: str,
 ) -> Iterator[Server]:
@@ -73,7 +82,7 @@ def running_server(
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_file_limit(file_limit) if file_limit else None,  # noqa: PLW1509
+            preexec_fn=_preexec(file_limit, soft_file_limit),  # noqa: PLW1509
         )
     server = Server(process, port, log)
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.security.server import running_server
+from tests.security.server import running_server, wait_for
 
 IDLE_SOCKETS = 2000
 SERVER_FILE_LIMIT = 1024
@@ -78,6 +78,41 @@ def test_idle_sockets_beyond_the_file_limit_do_not_starve_a_client(tmp_path: Pat
     )
 
 
+def _soft_file_limit(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError("no file limit in /proc/PID/limits")
+
+
+def test_the_server_raises_its_soft_file_limit_to_hold_a_waiting_room(tmp_path: Path) -> None:
+    """A soft `ulimit -n 1024` under a higher hard limit, as systemd starts services:
+    the default cap of 10,000 still holds 2,000 idle sockets, none closed to make room."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert hard >= 10_000 + 64, "this machine's hard file limit is too low for the test"
+    with (
+        _raised_file_limit(IDLE_SOCKETS + 200),
+        running_server(
+            tmp_path, soft_file_limit=SERVER_FILE_LIMIT, header_timeout_seconds="30"
+        ) as server,
+    ):
+        idle: list[socket.socket] = []
+        try:
+            for _ in range(IDLE_SOCKETS):
+                idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+            answer = httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5)
+            wait_for(lambda: _open_files(server.process.pid) > IDLE_SOCKETS, "all accepted")
+            soft = _soft_file_limit(server.process.pid)
+        finally:
+            for sock in idle:
+                sock.close()
+        log = server.log_text()
+
+    assert answer.status_code == 200
+    assert soft == 10_000 + 64
+    assert "Closed" not in log and "does not fit" not in log, log
+
+
 def test_silent_half_sent_and_idle_keepalive_connections_are_closed(tmp_path: Path) -> None:
     with running_server(
         tmp_path, header_timeout_seconds="1", keepalive_timeout_seconds="1"
@@ -136,3 +171,32 @@ def test_beyond_the_cap_new_connections_get_a_503_and_one_log_line(tmp_path: Pat
         assert error["innerError"]["request-id"]
         assert error["innerError"]["date"].endswith("Z")
     assert log.count("beyond OPENVISIT_MAX_CONNECTIONS") == 1, log
+
+
+def test_a_websocket_upgrade_beyond_the_cap_gets_the_503_without_an_upgrade(
+    tmp_path: Path,
+) -> None:
+    """A waiting-room WebSocket counts against the cap too; refused, it is not upgraded."""
+    busy_request = (
+        b"POST /login HTTP/1.1\r\nHost: test\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+    )
+    upgrade = (
+        b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with running_server(tmp_path, max_connections="2", header_timeout_seconds="30") as server:
+        address = ("127.0.0.1", server.port)
+        with contextlib.ExitStack() as sockets:
+            for _ in range(2):
+                sockets.enter_context(socket.create_connection(address)).sendall(busy_request)
+            time.sleep(3)  # as above: both requests are in the app
+            with socket.create_connection(address, timeout=5) as extra:
+                extra.sendall(upgrade)
+                answer = extra.recv(4096)
+                closed = _closed_by_server(extra, within=5)
+        log = server.log_text()
+
+    assert answer.startswith(b"HTTP/1.1 503"), answer
+    assert closed
+    assert "Traceback" not in log, log
