@@ -26,7 +26,7 @@ from openvisit import audit
 from openvisit.audit.actions import Action
 from openvisit.meetings.online_meetings import DEFAULT_PROPERTIES, new_meeting_id
 from openvisit.meetings.views import CANCELLED, SCHEDULED
-from openvisit.store.models import OnlineMeeting, StaffUser
+from openvisit.store.models import Appointment, OnlineMeeting, StaffUser
 
 
 def is_online(details: Mapping[str, Any]) -> bool:
@@ -74,7 +74,7 @@ def booked_rows(
 
 def follow_appointment(
     session: Session,
-    appointment: Any,
+    appointment: Appointment,
     staff_emails: Sequence[str | None],
     *,
     actor: str,
@@ -182,7 +182,7 @@ def _cancel(
     )
 
 
-def _values(appointment: Any) -> dict[str, Any]:
+def _values(appointment: Appointment) -> dict[str, Any]:
     return {
         "id": appointment.id,
         "business_id": appointment.business_id,
