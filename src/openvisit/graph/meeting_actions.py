@@ -35,6 +35,7 @@ from openvisit.graph.schemas.meeting import (
 from openvisit.graph.schemas.types import GraphModel
 from openvisit.meetings import attendance, links, sms, virtual_appointments
 from openvisit.meetings.views import AttendanceRecord, AttendanceReport, MeetingView
+from openvisit.runtime import Runtime
 
 router = APIRouter(tags=["onlineMeeting"])
 Texter = Annotated[Acting, Depends(acting(access.MEETING_SMS))]
@@ -72,9 +73,14 @@ class AttendanceRecordCollection(GraphModel):
 
 # --- virtualAppointment (beta) ---------------------------------------------------------------
 
+# Python field name -> the property as sent, for telling which ones a PATCH sent.
+BODY_KEYS = {
+    name: field.alias or name for name, field in VirtualAppointmentBody.model_fields.items()
+}
+
 
 def _virtual_json(
-    request: Request, runtime: Any, acting: Acting, meeting: MeetingView
+    request: Request, runtime: Runtime, acting: Acting, meeting: MeetingView
 ) -> dict[str, Any]:
     document = meeting.virtual_appointment or {}
     settings = document.get("settings") or {}
@@ -172,11 +178,6 @@ def update_virtual_appointment(
     )
     response.headers["ETag"] = virtual_appointments.etag(meeting.virtual_appointment or {})
     return _virtual_json(request, runtime, acting, meeting)
-
-
-BODY_KEYS = {
-    name: field.alias or name for name, field in VirtualAppointmentBody.model_fields.items()
-}
 
 
 @meeting_routes(

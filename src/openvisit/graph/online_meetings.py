@@ -40,6 +40,7 @@ from openvisit.listing import Comparison, ListQuery, Page
 from openvisit.meetings import links, online_meetings
 from openvisit.meetings.online_meetings import MeetingChanges
 from openvisit.meetings.views import MeetingView
+from openvisit.runtime import Runtime
 
 ME = "/me/onlineMeetings"
 USERS = "/users/{user_id}/onlineMeetings"
@@ -201,9 +202,12 @@ def meeting_json(meeting: MeetingView, organizer: UserView | None, base_url: str
     }
 
 
-def _user_or_none(runtime_db: Any, user_id: str) -> UserView | None:
+def _user_or_none(runtime: Runtime, user_id: str | None) -> UserView | None:
+    """The organizer to show; none once their account is gone or deactivated."""
+    if user_id is None:
+        return None
     try:
-        return get_user(runtime_db, user_id)
+        return get_user(runtime.db, user_id)
     except NotFound:
         return None
 
@@ -212,10 +216,10 @@ def entity_set(acting: Acting) -> str:
     return f"users({quote_key(acting.user_id)})/onlineMeetings"
 
 
-def _entity(request: Request, runtime: Any, acting: Acting, meeting: MeetingView) -> dict[str, Any]:
-    organizer = (
-        _user_or_none(runtime.db, meeting.organizer_user_id) if meeting.organizer_user_id else None
-    )
+def _entity(
+    request: Request, runtime: Runtime, acting: Acting, meeting: MeetingView
+) -> dict[str, Any]:
+    organizer = _user_or_none(runtime, meeting.organizer_user_id)
     return {
         "@odata.context": context_url(request, f"{entity_set(acting)}/$entity"),
         **meeting_json(meeting, organizer, runtime.base_url),
@@ -255,7 +259,7 @@ def list_online_meetings(request: Request, runtime: RuntimeDep, acting: Reader) 
         page = online_meetings.list_meetings(
             runtime.db, acting.user_id, options.query, page_size=runtime.page_size
         )
-    organizer = _user_or_none(runtime.db, acting.user_id)
+    organizer = _user_or_none(runtime, acting.user_id)
     values = [meeting_json(item, organizer, runtime.base_url) for item in page.items]
     context = context_url(request, entity_set(acting))
     return collection(request, context, page, values, options)
