@@ -67,6 +67,17 @@ def test_a_confirmation_text_carries_the_join_link_and_goes_out_once(client, run
         ).all()
     assert events[0] == "queued"
     assert "sent" in events
+    log = client.get(f"{ME}/{meeting_id}/openvisit.notifications", headers=headers).json()
+    assert [(item["recipient"], item["status"]) for item in log["value"]] == [
+        ("+12065550100", "sent"),
+        ("+12065550101", "sent"),
+    ]
+    assert log["value"][0]["events"][0]["event"] == "queued"
+    other = make_user(runtime, "ann@example.test", "Ann")
+    hidden = client.get(
+        f"{ME}/{meeting_id}/openvisit.notifications", headers=user_token(runtime, other)
+    )
+    assert hidden.status_code == 404
 
 
 def test_a_reminder_is_due_before_the_start_and_bad_numbers_are_refused(client, runtime, clock):

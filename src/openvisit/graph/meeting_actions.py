@@ -6,6 +6,7 @@ the attendance reports (served under /me and /users/{id}, see graph/online_meeti
   answers 412); DELETE 204. Its `appointmentClientJoinWebUrl` is the consumer's link.
 - sendVirtualAppointmentSms / ...ReminderSms: 202 Accepted, the texts queued as
   notification rows (meetings/sms.py).
+- openvisit.notifications: those texts and their delivery log, as an appointment's.
 - attendanceReports: one per sitting of the call; a report's `attendanceRecords` come
   with `$expand=attendanceRecords` or from their own collection.
 """
@@ -17,7 +18,9 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import Field
 
 from openvisit.auth import access
+from openvisit.bookings.delivery_log import list_meeting_notifications
 from openvisit.graph.deps import RuntimeDep
+from openvisit.graph.notifications import AppointmentNotificationCollection, notification_json
 from openvisit.graph.online_meetings import (
     Acting,
     Reader,
@@ -251,6 +254,25 @@ def send_virtual_appointment_reminder_sms(
         actor=acting.actor,
     )
     return Response(status_code=202)
+
+
+@meeting_routes(
+    "GET",
+    "/{meeting_id}/openvisit.notifications",
+    "list_meeting_notifications",
+    responses={200: {"model": AppointmentNotificationCollection}},
+    on=router,
+)
+def list_meeting_notification_log(
+    request: Request, meeting_id: str, runtime: RuntimeDep, acting: Reader
+) -> Any:
+    """The meeting's texts and their delivery log (OpenVisit extension), by due time."""
+    items = list_meeting_notifications(runtime.db, acting.user_id, meeting_id)
+    fragment = f"{entity_set(acting)}({quote_key(meeting_id)})/openvisit.notifications"
+    return {
+        "@odata.context": context_url(request, fragment),
+        "value": [notification_json(item) for item in items],
+    }
 
 
 # --- attendance ----------------------------------------------------------------------------

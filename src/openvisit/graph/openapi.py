@@ -73,6 +73,7 @@ def _meetings(prefix: str) -> dict[str, Operation]:
         "put_virtual_appointment": ("virtualAppointment_Put", ()),
         "update_virtual_appointment": ("virtualAppointment_Update", ()),
         "delete_virtual_appointment": ("virtualAppointment_Delete", ()),
+        "list_meeting_notifications": ("onlineMeeting_openvisit.notifications", ()),
         "list_attendance_reports": ("meetingAttendanceReport_List", ()),
         "get_attendance_report": ("meetingAttendanceReport_Get", ()),
         "list_attendance_records": ("attendanceRecord_List", ()),
