@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from openvisit.notify.messages import TextMessage
 from openvisit.store.models import Notification, NotificationEvent
+from tests.bookings.clinic import make_clinic
+from tests.factories import BUSINESSES, make_service
 from tests.meetings.helpers import make_user, user_token
 from tests.notify.support import Recording, dispatcher
 
@@ -138,3 +140,49 @@ def test_the_sms_actions_need_their_scope(client, runtime):
         headers=user_token(runtime, osei, "OnlineMeetings.ReadWrite"),
     )
     assert refused.status_code == 403
+
+
+def test_an_appointments_meeting_texts_in_its_language_from_its_business(client, auth, runtime):
+    clinic = make_clinic(runtime)
+    ann = make_user(runtime, "ann@example.test", "Dr. Ann")
+    service = make_service(
+        runtime,
+        clinic["business"],
+        "Videosprechstunde",
+        is_location_online=True,
+        language_tag="de-DE",
+        staff_member_ids=[clinic["ann"]],
+    )
+    booked = client.post(
+        f"{BUSINESSES}/{clinic['business']}/appointments",
+        json={"serviceId": service, "startDateTime": {"dateTime": START, "timeZone": "UTC"}},
+        headers=auth,
+    )
+    assert booked.status_code == 201, booked.text
+    meeting_id = booked.json()["joinWebUrl"].rsplit("/", 1)[1]
+    before = {row.id for row in rows(runtime)}
+
+    sent = client.post(
+        f"{ME}/{meeting_id}/sendVirtualAppointmentSms",
+        json={"attendees": [{"phoneNumber": "+12065550100"}], "messageType": "reschedule"},
+        headers=user_token(runtime, ann),
+    )
+
+    assert sent.status_code == 202, sent.text
+    [row] = [row for row in rows(runtime) if row.id not in before]
+    assert (row.appointment_id, row.business_id, row.language) == (
+        booked.json()["id"],
+        clinic["business"],
+        "de",
+    )
+    transport = Recording()
+    asyncio.run(dispatcher(runtime.db, runtime.clock, transport).run_once())
+    [text] = [m for m in transport.messages if isinstance(m, TextMessage)]
+    assert text.body.startswith("Contoso Health: Ihr Videotermin wurde auf")
+    assert text.body.rsplit("\n", 1)[1] == booked.json()["anonymousJoinWebUrl"]
+    log = client.get(
+        f"{BUSINESSES}/{clinic['business']}/appointments/{booked.json()['id']}"
+        "/openvisit.notifications",
+        headers=auth,
+    ).json()
+    assert "meetingRescheduled" in {item["kind"] for item in log["value"]}

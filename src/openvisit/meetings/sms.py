@@ -31,10 +31,12 @@ from openvisit.notify.planning import FALLBACK_PHONE_REGION
 from openvisit.notify.queue import Planned, rows_for
 from openvisit.store.db import Database
 from openvisit.store.models import (
+    Appointment,
     Business,
     Notification,
     NotificationEvent,
     OnlineMeeting,
+    Service,
     table_of,
 )
 
@@ -117,7 +119,7 @@ def _queue(
         region = (
             phones.region_of((business.address or {}).get("countryOrRegion")) if business else None
         )
-        language = i18n.negotiate(default=business.language_tag if business else None)
+        language = _language(session, meeting, business)
         planned = [
             _planned(meeting, kind, minutes, _number(item, index, region), item, language, now)
             for index, item in enumerate(attendees)
@@ -145,6 +147,24 @@ def _queue(
             data={"kind": kind, "recipients": len(planned), "queued": len(fresh)},
         )
         return len(fresh)
+
+
+def _language(session: Session, meeting: OnlineMeeting, business: Business | None) -> str:
+    """An appointment's meeting texts in the language its other messages use (the one it
+    was booked in, else its service's); else the business's; else English."""
+    appointment = (
+        session.get(Appointment, meeting.appointment_id) if meeting.appointment_id else None
+    )
+    service = (
+        session.get(Service, appointment.service_id)
+        if appointment is not None and appointment.service_id
+        else None
+    )
+    default = service.language_tag if service is not None else None
+    return i18n.negotiate(
+        chosen=appointment.customer_language if appointment is not None else None,
+        default=default or (business.language_tag if business is not None else None),
+    )
 
 
 def _number(attendee: SmsAttendee, index: int, region: str | None) -> str:
