@@ -27,7 +27,8 @@ TEST_NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 ALL_SCOPES = (
     "Bookings.Manage.All BookingsAppointment.ReadWrite.All Bookings.ReadWrite.All "
-    "Bookings.Read.All OnlineMeetings.ReadWrite User.Read"
+    "Bookings.Read.All OnlineMeetings.ReadWrite User.Read VirtualAppointmentNotification.Send "
+    "OnlineMeetingArtifact.Read.All"
 )
 
 # Variables that steer the test run itself; every other OPENVISIT_* is a server setting.

@@ -57,6 +57,11 @@ class Forbidden(DomainError):
     status = 403
 
 
+class PreconditionFailed(DomainError):
+    code = "preconditionFailed"
+    status = 412
+
+
 class PayloadTooLarge(DomainError):
     code = "requestEntityTooLarge"
     status = 413
@@ -101,6 +106,7 @@ _CLASS_BY_STATUS: dict[int, type[DomainError]] = {
         Conflict,
         Unauthenticated,
         Forbidden,
+        PreconditionFailed,
         PayloadTooLarge,
         UnsupportedMediaType,
     )

@@ -122,6 +122,42 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
         "noUserForToken": Reason(
             404, "This token acts for no user and the server has no administrator."
         ),
+        # Online meetings (meetings/).
+        "meetingNotFound": Reason(404, "The online meeting '{meeting}' does not exist."),
+        "meetingUserNotFound": Reason(404, "The user '{user}' does not exist."),
+        "attendanceReportNotFound": Reason(
+            404, "The attendance report '{report}' does not exist for this online meeting."
+        ),
+        "virtualAppointmentNotFound": Reason(
+            404, "The online meeting '{meeting}' has no virtualAppointment."
+        ),
+        "otherUsersMeetings": Reason(
+            403,
+            "A token acting for a user reaches that user's own online meetings only, not "
+            "those of '{user}'.",
+        ),
+        "meetingOfAppointment": Reason(
+            409,
+            "The online meeting '{meeting}' belongs to a booking appointment: {what} "
+            "through the appointment.",
+        ),
+        "externalIdTaken": Reason(
+            409,
+            "An online meeting with externalId '{external_id}' exists already; use "
+            "createOrGet to get it.",
+        ),
+        "meetingCancelled": Reason(409, "The online meeting '{meeting}' is cancelled."),
+        "meetingFilterUnsupported": Reason(
+            400, "$filter on onlineMeetings supports only JoinWebUrl eq '<url>'."
+        ),
+        "etagMismatch": Reason(
+            412, "The resource changed since it was read (If-Match does not match its ETag)."
+        ),
+        "noSmsRecipient": Reason(
+            400,
+            "Invalid value for 'attendees.{index}.phoneNumber': '{number}' is not a mobile "
+            "phone number that can receive a text.",
+        ),
         # Booking rules.
         "unknownService": Reason(
             400, "Invalid value for 'serviceId': no service '{service}' in this business."

@@ -314,6 +314,84 @@ def appointment_deleted(world: World) -> Row:
     return Row(world.actor, booked, gone)
 
 
+# --- online meetings, through /me/onlineMeetings with the first administrator as "me" ---
+
+ME_MEETINGS = "/v1.0/me/onlineMeetings"
+
+
+def _meeting(world: World) -> str:
+    make_admin(world.runtime)
+    made = world.api.post(ME_MEETINGS, json={"subject": "Visit"})
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def meeting_created(world: World) -> Row:
+    meeting = _meeting(world)
+    return Row(world.actor, meeting, {"externalId": None})
+
+
+def meeting_updated(world: World) -> Row:
+    meeting = _meeting(world)
+    changed = world.api.patch(f"{ME_MEETINGS}/{meeting}", json={"subject": "Intake"})
+    assert changed.status_code == 200, changed.text
+    return Row(world.actor, meeting, {"changed": ["subject"]})
+
+
+def meeting_cancelled(world: World) -> Row:
+    body = {
+        "serviceId": world.clinic["visit"],
+        "startDateTime": TUESDAY_10,
+        "staffMemberIds": [world.clinic["ann"]],
+        "isLocationOnline": True,
+    }
+    booked = world.call("POST", "/appointments", 201, json=body)
+    meeting = str(booked["joinWebUrl"]).rsplit("/", 1)[1]
+    world.call("POST", f"/appointments/{booked['id']}/cancel", 204, json={})
+    return Row(world.actor, meeting, {"appointmentId": booked["id"]})
+
+
+def meeting_deleted(world: World) -> Row:
+    meeting = _meeting(world)
+    assert world.api.delete(f"{ME_MEETINGS}/{meeting}").status_code == 204
+    return Row(world.actor, meeting)
+
+
+VIRTUAL = {"externalAppointmentId": "crm-1", "appointmentClients": [{"displayName": "Jo"}]}
+
+
+def virtual_appointment_set(world: World) -> Row:
+    meeting = _meeting(world)
+    put = world.api.put(f"/beta/me/onlineMeetings/{meeting}/virtualAppointment", json=VIRTUAL)
+    assert put.status_code == 201, put.text
+    return Row(world.actor, meeting, {"externalAppointmentId": "crm-1", "clients": 1})
+
+
+def virtual_appointment_deleted(world: World) -> Row:
+    meeting = _meeting(world)
+    path = f"/beta/me/onlineMeetings/{meeting}/virtualAppointment"
+    assert world.api.put(path, json=VIRTUAL).status_code == 201
+    assert world.api.delete(path).status_code == 204
+    return Row(world.actor, meeting)
+
+
+def meeting_sms_requested(world: World) -> Row:
+    meeting = _meeting(world)
+    info, secret = create_token(
+        world.runtime.db,
+        world.runtime.clock,
+        name="sms",
+        scopes="VirtualAppointmentNotification.Send",
+    )
+    sent = world.api.post(
+        f"{ME_MEETINGS}/{meeting}/sendVirtualAppointmentSms",
+        json={"attendees": [{"phoneNumber": "+12065550100"}], "messageType": "confirmation"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert sent.status_code == 202, sent.text
+    return Row(f"token:{info.id}", meeting, {"kind": "meetingConfirmation", "queued": 1})
+
+
 def appointment_rules_overridden(world: World) -> Row:
     booked = world.book(SATURDAY_10, headers=OVERRIDE)
     rules = ["Dr. Ann: it is outside working hours"]
@@ -423,6 +501,13 @@ SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.APPOINTMENT_CANCELLED: appointment_cancelled,
     Action.APPOINTMENT_DELETED: appointment_deleted,
     Action.APPOINTMENT_RULES_OVERRIDDEN: appointment_rules_overridden,
+    Action.MEETING_CREATED: meeting_created,
+    Action.MEETING_UPDATED: meeting_updated,
+    Action.MEETING_CANCELLED: meeting_cancelled,
+    Action.MEETING_DELETED: meeting_deleted,
+    Action.VIRTUAL_APPOINTMENT_SET: virtual_appointment_set,
+    Action.VIRTUAL_APPOINTMENT_DELETED: virtual_appointment_deleted,
+    Action.MEETING_SMS_REQUESTED: meeting_sms_requested,
     Action.DOCUMENT_ADDED: document_added,
     Action.DOCUMENT_UPLOADED: document_uploaded,
     Action.DOCUMENT_DELETED: document_deleted,

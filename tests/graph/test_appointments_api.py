@@ -173,7 +173,7 @@ def test_create_in_the_v1_shape_reads_back_every_property(client, auth, runtime,
         "serviceLocation": location,
         "appointmentLabel": "follow-up",
         "isCustomerAllowedToManageBooking": False,
-        "anonymousJoinWebUrl": "https://meet.example.test/anon",
+        "anonymousJoinWebUrl": "https://meet.example.test/anon",  # read-only: computed
         "maximumAttendeesCount": 99,  # read-only: ignored
         "filledAttendeesCount": 42,  # read-only: ignored
     }
@@ -209,6 +209,8 @@ def test_create_in_the_v1_shape_reads_back_every_property(client, auth, runtime,
         "uniqueId": None,
         "uniqueIdType": None,
     }
+    assert appointment["joinWebUrl"].startswith("http://testserver/visits/")
+    assert appointment["anonymousJoinWebUrl"].startswith("http://testserver/join/")
     assert {k: v for k, v in appointment.items() if k != "@odata.context"} == {
         "id": appointment["id"],
         "selfServiceAppointmentId": appointment["id"],
@@ -261,8 +263,9 @@ def test_create_in_the_v1_shape_reads_back_every_property(client, auth, runtime,
         "serviceLocation": expected_location,
         "appointmentLabel": "follow-up",
         "isCustomerAllowedToManageBooking": False,
-        "joinWebUrl": None,
-        "anonymousJoinWebUrl": "https://meet.example.test/anon",
+        # Online: the meeting's links, the provider's and the consumer's (tests/meetings).
+        "joinWebUrl": appointment["joinWebUrl"],
+        "anonymousJoinWebUrl": appointment["anonymousJoinWebUrl"],
         "createdDateTime": "2026-11-23T14:00:00Z",
         "lastUpdatedDateTime": "2026-11-23T14:00:00Z",
     }
@@ -921,10 +924,14 @@ def test_msgraph_sdk_books_reads_moves_and_cancels(app, runtime, make_token, cli
 
     read, listed, moved, after = run_with_live_client(app, make_token(), scenario)
 
-    times = {"start_date_time", "end_date_time"}
+    # The links are the online meeting's (read-only): what was written is not kept.
+    computed = {"start_date_time", "end_date_time", "anonymous_join_web_url"}
     assert_round_trip(
-        BookingAppointment(**{**graph_properties(written), **dict.fromkeys(times)}), read
+        BookingAppointment(**{**graph_properties(written), **dict.fromkeys(computed)}), read
     )
+    assert read.anonymous_join_web_url.startswith("http://127.0.0.1:")
+    assert "/join/" in read.anonymous_join_web_url
+    assert moved.anonymous_join_web_url != read.anonymous_join_web_url  # expires later
     assert isinstance(read.customers[0], BookingCustomerInformation)
     assert (read.start_date_time.date_time, read.start_date_time.time_zone) == (
         "2026-11-24T15:00:00.0000000Z",

@@ -17,11 +17,13 @@ from typing import Any
 
 from openvisit.auth import access
 from openvisit.auth.tokens import create_token
-from openvisit.auth.users import create_user
+from openvisit.auth.users import create_user, find_user_by_email
 from openvisit.bookings.appointments import AppointmentRequest, book
 from openvisit.bookings.authority import Authority
 from openvisit.bookings.records import update_record
 from openvisit.bookings.staff import STAFF_MEMBERS
+from openvisit.meetings import online_meetings
+from openvisit.meetings.online_meetings import MeetingChanges
 from tests.conftest import ALL_SCOPES
 from tests.factories import BUSINESSES, make_business, make_service, make_staff
 
@@ -53,6 +55,12 @@ MATRIX = {
     "calendarFeed.manage": "yes yes own no no",
     "currency.read": "yes yes yes yes yes",
     "me.read": "yes yes yes yes yes",
+    # A user's own online meetings: no business, so every role (tests/graph/...meetings).
+    "onlineMeeting.read": "yes yes yes yes yes",
+    "onlineMeeting.write": "yes yes yes yes yes",
+    "onlineMeeting.joinUrl": "yes yes yes yes yes",
+    "onlineMeeting.sms": "yes yes yes yes yes",
+    "onlineMeeting.attendance": "yes yes yes yes yes",
     "batch.send": "yes yes yes yes yes",
 }
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
@@ -158,6 +166,15 @@ def _fresh_business(clinic: Clinic, role: str) -> str:
     return business
 
 
+def _meeting(clinic: Clinic, role: str) -> str:
+    """An online meeting the role's own user organises."""
+    user = find_user_by_email(clinic.runtime.db, f"{role}@example.test")
+    return online_meetings.create_meeting(
+        clinic.runtime.db, clinic.runtime.clock, user.id, MeetingChanges(), actor="test"
+    ).id
+
+
+MEETINGS = "/v1.0/me/onlineMeetings"
 # operation -> (clinic, role, whose) -> call; whose is "any" (someone else's where it
 # matters, to prove "all"), or "own".
 CALLS: dict[str, Callable[[Clinic, str, str], Call]] = {
@@ -230,6 +247,23 @@ CALLS: dict[str, Callable[[Clinic, str, str], Call]] = {
     ),
     "currency.read": lambda c, r, w: ("GET", "/v1.0/solutions/bookingCurrencies/USD", None),
     "me.read": lambda c, r, w: ("GET", "/v1.0/me", None),
+    "onlineMeeting.read": lambda c, r, w: ("GET", MEETINGS, None),
+    "onlineMeeting.write": lambda c, r, w: ("POST", MEETINGS, {"subject": r}),
+    "onlineMeeting.joinUrl": lambda c, r, w: (
+        "GET",
+        f"{MEETINGS}/{_meeting(c, r)}/getVirtualAppointmentJoinWebUrl",
+        None,
+    ),
+    "onlineMeeting.sms": lambda c, r, w: (
+        "POST",
+        f"{MEETINGS}/{_meeting(c, r)}/sendVirtualAppointmentSms",
+        {"attendees": [{"phoneNumber": "+12065550100"}], "messageType": "confirmation"},
+    ),
+    "onlineMeeting.attendance": lambda c, r, w: (
+        "GET",
+        f"{MEETINGS}/{_meeting(c, r)}/attendanceReports",
+        None,
+    ),
     # Any token may send a batch; what is inside is checked request by request.
     "batch.send": lambda c, r, w: (
         "POST",

@@ -57,6 +57,15 @@ class Action(StrEnum):
     APPOINTMENT_DELETED = "openvisit.appointment.deleted"
     # A manager booked, moved or cancelled outside the booking rules (one row per change).
     APPOINTMENT_RULES_OVERRIDDEN = "openvisit.appointment.rulesOverridden"
+    # Online meetings (the room of a visit) and the beta virtualAppointment on one
+    MEETING_CREATED = "openvisit.onlineMeeting.created"
+    MEETING_UPDATED = "openvisit.onlineMeeting.updated"
+    MEETING_CANCELLED = "openvisit.onlineMeeting.cancelled"
+    MEETING_DELETED = "openvisit.onlineMeeting.deleted"
+    VIRTUAL_APPOINTMENT_SET = "openvisit.virtualAppointment.set"
+    VIRTUAL_APPOINTMENT_DELETED = "openvisit.virtualAppointment.deleted"
+    # Text messages asked for through sendVirtualAppointmentSms / ...ReminderSms
+    MEETING_SMS_REQUESTED = "openvisit.onlineMeeting.smsRequested"
     # Documents before the visit: a service's prerequisites (staff), an appointment's uploads
     # (its consumer, through the manage link).
     DOCUMENT_ADDED = "openvisit.document.added"

@@ -50,6 +50,9 @@ class Operation:
     scope: str | None
     grants: dict[str, Grant]
     in_business: bool = True
+    # The scope an application token needs to act for a user it names in the path
+    # (`/users/{id}/onlineMeetings`), as Graph's application permissions are.
+    other_user_scope: str | None = None
 
 
 def _op(name: str, label: str, scope: str, **grants: Grant) -> Operation:
@@ -176,6 +179,48 @@ CURRENCY_READ = Operation(
     "currency.read", "list, get currencies", scopes.BOOKINGS_READ, _EVERYONE, False
 )
 ME_READ = Operation("me.read", "get /me", scopes.USER_READ, _EVERYONE, in_business=False)
+# A user's online meetings: a token acting for a user reaches that user's own only
+# (meetings/owners.py); an application token names the user in the path.
+MEETING_READ = Operation(
+    "onlineMeeting.read",
+    "list, get online meetings and their virtualAppointment",
+    scopes.ONLINE_MEETINGS_READ,
+    _EVERYONE,
+    in_business=False,
+    other_user_scope=scopes.ONLINE_MEETINGS_READ_ALL,
+)
+MEETING_WRITE = Operation(
+    "onlineMeeting.write",
+    "create, update, delete online meetings and their virtualAppointment",
+    scopes.ONLINE_MEETINGS_READWRITE,
+    _EVERYONE,
+    in_business=False,
+    other_user_scope=scopes.ONLINE_MEETINGS_READWRITE_ALL,
+)
+MEETING_JOIN_URL = Operation(
+    "onlineMeeting.joinUrl",
+    "getVirtualAppointmentJoinWebUrl (the consumer's link)",
+    scopes.VIRTUAL_APPOINTMENT_READ,
+    _EVERYONE,
+    in_business=False,
+    other_user_scope=scopes.ONLINE_MEETINGS_READ_ALL,
+)
+MEETING_SMS = Operation(
+    "onlineMeeting.sms",
+    "sendVirtualAppointmentSms, sendVirtualAppointmentReminderSms",
+    scopes.VIRTUAL_APPOINTMENT_NOTIFICATION_SEND,
+    _EVERYONE,
+    in_business=False,
+    other_user_scope=scopes.ONLINE_MEETINGS_READWRITE_ALL,
+)
+MEETING_ATTENDANCE_READ = Operation(
+    "onlineMeeting.attendance",
+    "list, get attendance reports and records",
+    scopes.ONLINE_MEETING_ARTIFACT_READ_ALL,
+    _EVERYONE,
+    in_business=False,
+    other_user_scope=scopes.ONLINE_MEETING_ARTIFACT_READ_ALL,
+)
 BATCH_SEND = Operation(
     "batch.send",
     "send a JSON batch (each request in it is checked as its own operation)",
@@ -210,6 +255,11 @@ OPERATIONS: tuple[Operation, ...] = (
     CALENDAR_FEED_MANAGE,
     CURRENCY_READ,
     ME_READ,
+    MEETING_READ,
+    MEETING_WRITE,
+    MEETING_JOIN_URL,
+    MEETING_SMS,
+    MEETING_ATTENDANCE_READ,
     BATCH_SEND,
 )
 # Those who may ask a booking to ignore working hours and scheduling policy.

@@ -14,6 +14,13 @@ BOOKINGS_READWRITE = "Bookings.ReadWrite.All"
 BOOKINGS_MANAGE = "Bookings.Manage.All"
 ONLINE_MEETINGS_READ = "OnlineMeetings.Read"
 ONLINE_MEETINGS_READWRITE = "OnlineMeetings.ReadWrite"
+# Application permissions: an app acting for any user (users/{id}/onlineMeetings).
+ONLINE_MEETINGS_READ_ALL = "OnlineMeetings.Read.All"
+ONLINE_MEETINGS_READWRITE_ALL = "OnlineMeetings.ReadWrite.All"
+ONLINE_MEETING_ARTIFACT_READ_ALL = "OnlineMeetingArtifact.Read.All"
+VIRTUAL_APPOINTMENT_READ = "VirtualAppointment.Read"
+VIRTUAL_APPOINTMENT_READWRITE = "VirtualAppointment.ReadWrite"
+VIRTUAL_APPOINTMENT_NOTIFICATION_SEND = "VirtualAppointmentNotification.Send"
 USER_READ = "User.Read"
 
 KNOWN_SCOPES = frozenset(
@@ -24,6 +31,12 @@ KNOWN_SCOPES = frozenset(
         BOOKINGS_MANAGE,
         ONLINE_MEETINGS_READ,
         ONLINE_MEETINGS_READWRITE,
+        ONLINE_MEETINGS_READ_ALL,
+        ONLINE_MEETINGS_READWRITE_ALL,
+        ONLINE_MEETING_ARTIFACT_READ_ALL,
+        VIRTUAL_APPOINTMENT_READ,
+        VIRTUAL_APPOINTMENT_READWRITE,
+        VIRTUAL_APPOINTMENT_NOTIFICATION_SEND,
         USER_READ,
     }
 )
@@ -34,8 +47,25 @@ IMPLIED_BY: dict[str, frozenset[str]] = {
     BOOKINGS_APPOINTMENT_READWRITE: frozenset({BOOKINGS_READWRITE, BOOKINGS_MANAGE}),
     BOOKINGS_READWRITE: frozenset({BOOKINGS_MANAGE}),
     BOOKINGS_MANAGE: frozenset(),
-    ONLINE_MEETINGS_READ: frozenset({ONLINE_MEETINGS_READWRITE}),
-    ONLINE_MEETINGS_READWRITE: frozenset(),
+    ONLINE_MEETINGS_READ: frozenset(
+        {ONLINE_MEETINGS_READWRITE, ONLINE_MEETINGS_READ_ALL, ONLINE_MEETINGS_READWRITE_ALL}
+    ),
+    ONLINE_MEETINGS_READWRITE: frozenset({ONLINE_MEETINGS_READWRITE_ALL}),
+    ONLINE_MEETINGS_READ_ALL: frozenset({ONLINE_MEETINGS_READWRITE_ALL}),
+    ONLINE_MEETINGS_READWRITE_ALL: frozenset(),
+    ONLINE_MEETING_ARTIFACT_READ_ALL: frozenset(),
+    # getVirtualAppointmentJoinWebUrl's ladder, as its docs page lists it.
+    VIRTUAL_APPOINTMENT_READ: frozenset(
+        {
+            VIRTUAL_APPOINTMENT_READWRITE,
+            ONLINE_MEETINGS_READ,
+            ONLINE_MEETINGS_READWRITE,
+            ONLINE_MEETINGS_READ_ALL,
+            ONLINE_MEETINGS_READWRITE_ALL,
+        }
+    ),
+    VIRTUAL_APPOINTMENT_READWRITE: frozenset(),
+    VIRTUAL_APPOINTMENT_NOTIFICATION_SEND: frozenset(),
     USER_READ: frozenset(),
 }
 

@@ -14,7 +14,9 @@ from openvisit.graph import (
     customers,
     documents,
     me,
+    meeting_actions,
     notifications,
+    online_meetings,
     questions,
     services,
     staff,
@@ -39,6 +41,8 @@ RESOURCE_ROUTERS: tuple[APIRouter, ...] = tuple(
         documents,
         currencies,
         me,
+        online_meetings,
+        meeting_actions,
         notifications,
         batch,
     )

@@ -71,6 +71,8 @@ from openvisit.graph.schemas.appointment import (
 from openvisit.graph.schemas.complex import Location, Reminder
 from openvisit.graph.schemas.types import GraphModel
 from openvisit.graph.schemas.versions import BETA, ApiVersion
+from openvisit.meetings import links
+from openvisit.meetings.views import MeetingLinks
 from openvisit.runtime import Runtime
 from openvisit.scheduling.intervals import Interval
 from openvisit.scheduling.isotime import format_duration
@@ -264,9 +266,14 @@ def _times(start: datetime, end: datetime, version: ApiVersion) -> dict[str, Any
     return {"startDateTime": date_time_time_zone(start), "endDateTime": date_time_time_zone(end)}
 
 
-def appointment_json(appointment: AppointmentView, version: ApiVersion) -> dict[str, Any]:
+def appointment_json(
+    appointment: AppointmentView, version: ApiVersion, meeting: MeetingLinks | None = None
+) -> dict[str, Any]:
     start, end = appointment.start_date_time, appointment.end_date_time
     details = _details(appointment.details, DETAIL_DEFAULTS, version)
+    # The meeting's links, computed on every read: the provider's and the consumer's.
+    details["joinWebUrl"] = meeting.staff_url if meeting is not None else None
+    details["anonymousJoinWebUrl"] = meeting.consumer_url if meeting is not None else None
     customers = [
         customer_json(customer, version, details["smsNotificationsEnabled"])
         for customer in appointment.customers
@@ -311,10 +318,23 @@ def _entity_set(business_id: str, segment: str = "appointments") -> str:
     return f"solutions/bookingBusinesses({quote_key(business_id)})/{segment}"
 
 
-def _entity(request: Request, business_id: str, appointment: AppointmentView) -> dict[str, Any]:
+def meeting_links(
+    runtime: Runtime, appointments: tuple[AppointmentView, ...]
+) -> Mapping[str, MeetingLinks]:
+    """The links of those appointments that are online (one read, none when none is)."""
+    online = [item.id for item in appointments if item.details.get("isLocationOnline") is True]
+    if not online:
+        return {}
+    return links.appointment_links(runtime.db, runtime.secret_key, runtime.base_url, online)
+
+
+def _entity(
+    request: Request, runtime: Runtime, business_id: str, appointment: AppointmentView
+) -> dict[str, Any]:
+    meeting = meeting_links(runtime, (appointment,)).get(appointment.id)
     return {
         "@odata.context": context_url(request, f"{_entity_set(business_id)}/$entity"),
-        **appointment_json(appointment, api_version(request)),
+        **appointment_json(appointment, api_version(request), meeting),
     }
 
 
@@ -336,7 +356,8 @@ def _collection(
         own_staff_id=caller.own_staff_id,
     )
     version = api_version(request)
-    values = [appointment_json(item, version) for item in page.items]
+    meetings = meeting_links(runtime, page.items)
+    values = [appointment_json(item, version, meetings.get(item.id)) for item in page.items]
     context = context_url(request, _entity_set(business_id, segment))
     return collection(request, context, page, values, options)
 
@@ -387,7 +408,7 @@ def create_appointment(
         fingerprint=fingerprint(body) if key is not None else "",
     )
     response.headers.update(applied(granted))
-    return _entity(request, business_id, appointment)
+    return _entity(request, runtime, business_id, appointment)
 
 
 @router.get("/appointments/{appointment_id}", responses={200: {"model": BookingAppointmentOut}})
@@ -403,7 +424,7 @@ def get_appointment(
     appointment = appointments.get_appointment(
         runtime.db, business_id, appointment_id, own_staff_id=caller.own_staff_id
     )
-    return select_properties(_entity(request, business_id, appointment), options.select)
+    return select_properties(_entity(request, runtime, business_id, appointment), options.select)
 
 
 @router.patch("/appointments/{appointment_id}", status_code=204, response_class=Response)

@@ -51,6 +51,39 @@ def _children(segment: str, resource: str) -> dict[str, Operation]:
     }
 
 
+def _meetings(prefix: str) -> dict[str, Operation]:
+    """graph/online_meetings.py's operations under /me (`me`) or /users/{id} (`user`)."""
+    names = {
+        "list_online_meetings": ("onlineMeeting_List", (FILTER, TOP, SKIP, COUNT, SELECT)),
+        "create_online_meeting": ("onlineMeeting_Create", ()),
+        "create_or_get_online_meeting": ("onlineMeeting_CreateOrGet", ()),
+        "get_online_meeting": ("onlineMeeting_Get", GET),
+        "update_online_meeting": ("onlineMeeting_Update", ()),
+        "delete_online_meeting": ("onlineMeeting_Delete", ()),
+        "get_virtual_appointment_join_web_url": (
+            "virtualAppointment_GetVirtualAppointmentJoinWebUrl",
+            (),
+        ),
+        "send_virtual_appointment_sms": ("virtualAppointment_SendVirtualAppointmentSms", ()),
+        "send_virtual_appointment_reminder_sms": (
+            "virtualAppointment_SendVirtualAppointmentReminderSms",
+            (),
+        ),
+        "get_virtual_appointment": ("virtualAppointment_Get", ()),
+        "put_virtual_appointment": ("virtualAppointment_Put", ()),
+        "update_virtual_appointment": ("virtualAppointment_Update", ()),
+        "delete_virtual_appointment": ("virtualAppointment_Delete", ()),
+        "list_meeting_notifications": ("onlineMeeting_openvisit.notifications", ()),
+        "list_attendance_reports": ("meetingAttendanceReport_List", ()),
+        "get_attendance_report": ("meetingAttendanceReport_Get", ()),
+        "list_attendance_records": ("attendanceRecord_List", ()),
+    }
+    return {
+        f"{prefix}_{route}": Operation(f"{prefix}.{name}", options)
+        for route, (name, options) in names.items()
+    }
+
+
 # Route name -> operation. Every route of the Graph API must have a row
 # (tests/graph/test_openapi.py checks it).
 OPERATIONS: dict[str, Operation] = {
@@ -93,6 +126,8 @@ OPERATIONS: dict[str, Operation] = {
     "list_booking_currencies": Operation("bookingCurrency_List", (TOP, SKIP, COUNT, SELECT)),
     "get_booking_currency": Operation("bookingCurrency_Get", GET),
     "get_me": Operation("user_Get"),
+    **_meetings("me"),
+    **_meetings("user"),
     "send_batch": Operation("batch_Send"),
 }
 

@@ -3,6 +3,9 @@
 - Known segment names match case-insensitively (`bookingbusinesses`, `staffmembers`).
 - Older beta docs omit `/solutions`: `/beta/bookingBusinesses` is the same resource.
 - Functions may be called with or without `()`.
+- `/users/me-token-to-replace` is `/me`: msgraph-sdk builds `client.me` on that
+  placeholder and relies on a client middleware to rewrite it, which not every client
+  set-up installs.
 - A trailing slash is dropped: Graph and its docs use such URLs, and the redirect
   FastAPI would answer breaks clients that do not follow redirects for POST.
 Ids are never rewritten: a segment right after a collection is left as sent.
@@ -23,6 +26,8 @@ COLLECTIONS = (
     "appointments",
     "calendarView",
     "onlineMeetings",
+    "attendanceReports",
+    "attendanceRecords",
     "users",
     "openvisit.documents",
 )
@@ -37,11 +42,17 @@ ACTIONS = (
     "openvisit.slotCounts",
     "openvisit.calendarFeed",
     "openvisit.notifications",
+    "createOrGet",
+    "getVirtualAppointmentJoinWebUrl",
+    "sendVirtualAppointmentSms",
+    "sendVirtualAppointmentReminderSms",
+    "virtualAppointment",
     "$batch",
     "$value",
 )
 _CANONICAL = {name.lower(): name for name in (*VERSIONS, *COLLECTIONS, *ACTIONS)}
 _SOLUTION_SETS = ("bookingBusinesses", "bookingCurrencies")
+SDK_ME_PLACEHOLDER = "me-token-to-replace"
 
 
 def normalize_path(path: str) -> str:
@@ -60,6 +71,8 @@ def normalize_path(path: str) -> str:
         out.append(segment)
     if len(out) > 2 and out[2] in _SOLUTION_SETS:
         out.insert(2, "solutions")
+    if len(out) > 3 and out[2] == "users" and out[3] == SDK_ME_PLACEHOLDER:
+        out[2:4] = ["me"]
     return "/".join(out)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit import i18n
-from openvisit.notify import ics
+from openvisit.notify import ics, meeting_texts
 from openvisit.notify.content import (
     CANCELLATIONS,
     ContentSettings,
@@ -84,6 +84,8 @@ def message_id(idempotency_key: str, domain: str) -> str:
 def compose(
     session: Session, notification: Notification, settings: ComposeSettings
 ) -> EmailMessage | TextMessage:
+    if notification.meeting_id is not None and notification.kind in meeting_texts.KINDS:
+        return _meeting_text(session, notification, settings)
     subject = _subject(session, notification)
     content = content_of(
         session,
@@ -116,13 +118,31 @@ def compose(
     )
 
 
+def _meeting_text(
+    session: Session, notification: Notification, settings: ComposeSettings
+) -> TextMessage:
+    text = meeting_texts.meeting_text_of(
+        session, notification, base_url=settings.base_url, secret_key=settings.secret_key
+    )
+    try:
+        body = settings.templates.meeting_sms(text)
+    except MissingTemplate as missing:
+        raise Uncomposable(f"{missing} for a {notification.channel} message") from missing
+    return TextMessage(
+        to_number=notification.recipient,
+        body=body,
+        idempotency_key=notification.idempotency_key,
+        first_attempt_at=_first_attempt(session, notification.id),
+    )
+
+
 def _subject(session: Session, notification: Notification) -> Subject:
     appointment = (
         session.get(Appointment, notification.appointment_id)
         if notification.appointment_id
         else None
     )
-    business = session.get(Business, notification.business_id)
+    business = session.get(Business, notification.business_id) if notification.business_id else None
     if appointment is None or business is None:
         raise Uncomposable("the appointment of this message no longer exists")
     # A cancelled appointment may still send one thing: the news that it is cancelled.
@@ -160,7 +180,8 @@ def _calendar(
         description=_description(content, _),
         stamp=appointment.last_updated_date_time,
         url=content.manage_url,
-        location=content.location,
+        # An online visit takes place behind its join link.
+        location=content.join_url or content.location,
         organizer=ics.Person(business.display_name, business.email),
         attendees=(
             ics.Person(subject.notification.recipient_name, subject.notification.recipient),
@@ -175,11 +196,19 @@ def _calendar(
 
 
 def _description(content: MessageContent, _: Callable[[str], str]) -> str:
-    if content.manage_url is None:
-        return ""
-    if content.may_change:
-        return _("View, reschedule or cancel: %(link)s") % {"link": content.manage_url}
-    return _("View your appointment: %(link)s") % {"link": content.manage_url}
+    lines = []
+    if content.join_url:
+        lines.append(_("Join the video visit: %(link)s") % {"link": content.join_url})
+    if content.device_check_url:
+        lines.append(
+            _("Test your camera and microphone: %(link)s") % {"link": content.device_check_url}
+        )
+    if content.manage_url is not None:
+        if content.may_change:
+            lines.append(_("View, reschedule or cancel: %(link)s") % {"link": content.manage_url})
+        else:
+            lines.append(_("View your appointment: %(link)s") % {"link": content.manage_url})
+    return "\n".join(lines)
 
 
 def _first_attempt(session: Session, notification_id: str) -> datetime | None:

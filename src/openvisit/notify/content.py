@@ -19,10 +19,18 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openvisit import consumer_links, i18n
-from openvisit.store.models import Appointment, Business, Notification, Service, StaffMember
+from openvisit import consumer_links, i18n, join_links
+from openvisit.store.models import (
+    Appointment,
+    Business,
+    Notification,
+    OnlineMeeting,
+    Service,
+    StaffMember,
+)
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 CANCELLATIONS = ("cancelled", "staffCancelled")
@@ -98,6 +106,10 @@ class MessageContent:
     documents_url: str | None
     booking_url: str | None  # after a cancellation: where to book again
     prerequisites: tuple[Link, ...]
+    # An online visit's way in: a customer's join link (their capability) and device
+    # check; for staff, their own link behind the sign-in, and no device check link.
+    join_url: str | None = None
+    device_check_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +185,39 @@ def content_of(session: Session, subject: Subject, settings: ContentSettings) ->
         if customer and cancelled and business.is_published
         else None,
         prerequisites=_prerequisites(session, subject, settings, token),
+        **_visit_links(session, subject, settings, customer=customer, cancelled=cancelled),
     )
+
+
+def _visit_links(
+    session: Session,
+    subject: Subject,
+    settings: ContentSettings,
+    *,
+    customer: bool,
+    cancelled: bool,
+) -> dict[str, str | None]:
+    """join_url and device_check_url of an online appointment's open meeting, if any."""
+    if cancelled or subject.appointment.details.get("isLocationOnline") is not True:
+        return {}
+    meeting = session.scalar(
+        select(OnlineMeeting).where(OnlineMeeting.appointment_id == subject.appointment.id)
+    )
+    if meeting is None or meeting.status == "cancelled":
+        return {}
+    if not customer:
+        return {"join_url": join_links.staff_join_url(settings.base_url, meeting.id)}
+    token = join_links.join_token(
+        settings.secret_key,
+        meeting.id,
+        role="consumer",
+        version=meeting.link_version,
+        end=meeting.end_date_time,
+    )
+    return {
+        "join_url": join_links.join_url(settings.base_url, token),
+        "device_check_url": join_links.device_check_url(settings.base_url, token),
+    }
 
 
 def _zone(customer_zone: str | None, business: Business) -> tzinfo:

@@ -50,7 +50,12 @@ class Planned:
 
 
 def rows_for(
-    planned: Planned, *, business_id: str, appointment_id: str | None, now: datetime
+    planned: Planned,
+    *,
+    business_id: str | None,
+    appointment_id: str | None,
+    now: datetime,
+    meeting_id: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notifications row and its `queued` log row, as plain dicts for insert_rows."""
     notification_id = str(uuid.uuid4())
@@ -58,6 +63,7 @@ def rows_for(
         "id": notification_id,
         "business_id": business_id,
         "appointment_id": appointment_id,
+        "meeting_id": meeting_id,
         "kind": planned.kind,
         "channel": planned.channel,
         "audience": planned.audience,

@@ -24,6 +24,7 @@ import jinja2
 from openvisit import i18n
 from openvisit.notify import sms_text
 from openvisit.notify.content import MessageContent
+from openvisit.notify.meeting_texts import MeetingText
 
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 TEXT_LAYOUT = "email/layout.txt"
@@ -68,10 +69,18 @@ class Templates:
     def sms(self, content: MessageContent) -> str:
         template = self._template(f"sms/{content.kind}.txt", content.language, plain_text=True)
         text = sms_text.plain_punctuation(" ".join(template.render(c=content).split()))
-        # The manage link, or after a cancellation the page to book again.
-        link = content.manage_url or content.booking_url
-        keep = f"\n{link}" if link else ""
+        # The join link of an online visit, the manage link, or after a cancellation the
+        # page to book again: never shortened, whatever the text needs.
+        links = [content.join_url, content.manage_url or content.booking_url]
+        keep = "".join(f"\n{link}" for link in links if link)
         return sms_text.fit(text, SMS_MAX_SEGMENTS, keep=keep)
+
+    def meeting_sms(self, text: MeetingText) -> str:
+        """A text about an online meeting (meetings/sms.py), its join link kept whole."""
+        template = self._template(f"sms/{text.kind}.txt", text.language, plain_text=True)
+        body = sms_text.plain_punctuation(" ".join(template.render(c=text).split()))
+        keep = f"\n{text.join_url}" if text.join_url else ""
+        return sms_text.fit(body, SMS_MAX_SEGMENTS, keep=keep)
 
     def _template(self, name: str, language: str, *, plain_text: bool) -> jinja2.Template:
         folders = (str(self.override),) if self.override else ()

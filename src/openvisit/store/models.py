@@ -327,12 +327,19 @@ class Notification(Base):
     )
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    business_id: Mapped[str] = mapped_column(
+    # None only for a text about an online meeting of no business (a staff user's own,
+    # through sendVirtualAppointmentSms), which names `meeting_id` instead.
+    business_id: Mapped[str | None] = mapped_column(
         String(ID_LENGTH), ForeignKey("businesses.id", ondelete="CASCADE"), index=True
     )
     # SET NULL: a deleted appointment's delivery history stays readable.
     appointment_id: Mapped[str | None] = mapped_column(
         String(ID_LENGTH), ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+    # The online meeting a virtual appointment SMS is about (meetings/sms.py); CASCADE,
+    # as such a row means nothing without its meeting.
+    meeting_id: Mapped[str | None] = mapped_column(
+        String(ID_LENGTH), ForeignKey("online_meetings.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(8))  # email | sms

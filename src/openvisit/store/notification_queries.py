@@ -237,3 +237,20 @@ def appointment_log(
         .order_by(NotificationEvent.id)
     ).all()
     return notifications, events
+
+
+def meeting_log(
+    session: Session, meeting_id: str
+) -> tuple[Sequence[Notification], Sequence[NotificationEvent]]:
+    """An online meeting's texts (meetings/sms.py) by due time, and their log rows."""
+    notifications = session.scalars(
+        select(Notification)
+        .where(Notification.meeting_id == meeting_id)
+        .order_by(Notification.due_at, Notification.kind, Notification.id)
+    ).all()
+    events = session.scalars(
+        select(NotificationEvent)
+        .where(NotificationEvent.notification_id.in_([row.id for row in notifications]))
+        .order_by(NotificationEvent.id)
+    ).all()
+    return notifications, events

@@ -30,6 +30,7 @@ from openvisit.bookings.appointments.staffing import claim_staff, still_free
 from openvisit.bookings.authority import Authority, own_staff
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
+from openvisit.meetings import appointment_meetings
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
 from openvisit.store.inserts import insert_rows
@@ -41,6 +42,7 @@ from openvisit.store.models import (
     IdempotencyKey,
     Notification,
     NotificationEvent,
+    OnlineMeeting,
     Service,
     StaffHold,
     StaffMember,
@@ -164,7 +166,11 @@ def _prepare(
         seats=seats_for(spec, customers),
     )
     overridden = overridden_rules(business, service, spec, chosen, start, end, authority, now)
-    inherited = {"isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking}
+    # Graph's appointment takes these from its service unless the request sends its own.
+    inherited = {
+        "isCustomerAllowedToManageBooking": service.is_customer_allowed_to_manage_booking,
+        "isLocationOnline": service.is_location_online,
+    }
     return _Draft(
         business_id=business.id,
         business=business,
@@ -247,6 +253,15 @@ def _insert(
         audit_rows.append(
             override_row(authority, row["id"], draft.business_id, draft.overridden, now)
         )
+    # An online appointment's meeting (its join links) commits with the booking too.
+    meeting_rows, meeting_audit = appointment_meetings.booked_rows(
+        session,
+        row,
+        [member.email_address for member in draft.staff],
+        actor=authority.actor,
+        now=now,
+    )
+    audit_rows += meeting_audit
     # The confirmations, the providers' notices and the reminders commit with the booking.
     situation = notices.situation_for(row, draft.business, draft.service, draft.staff)
     notification_rows, queued_rows = notices.booked_rows(situation, draft.business_id, now)
@@ -256,6 +271,7 @@ def _insert(
         session,
         [
             (Appointment, [row]),
+            (OnlineMeeting, meeting_rows),
             (StaffHold, holds_of(row, spec)),
             (IdempotencyKey, key_rows),
             (AuditRecord, audit_rows),

@@ -13,6 +13,7 @@ from openvisit.bookings.document_store import DocumentStore, forget_appointment_
 from openvisit.bookings.records import require_business
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
+from openvisit.meetings import appointment_meetings
 from openvisit.store.db import Database
 from openvisit.store.models import Service
 
@@ -38,6 +39,9 @@ def cancel(
         business = require_business(session, appointment.business_id)
         service = session.get(Service, appointment.service_id) if appointment.service_id else None
         notices.after_cancel(session, appointment, business, service, message=message, now=now)
+        appointment_meetings.cancel_for_appointment(
+            session, appointment.id, actor=authority.actor, now=now
+        )
         audit.record(
             session,
             Action.APPOINTMENT_CANCELLED,
@@ -73,6 +77,9 @@ def delete(
         check_owned(own_staff_id, appointment)
         notices.after_delete(session, appointment.id, clock.now())
         forget_appointment_files(session, documents, appointment.id)
+        appointment_meetings.delete_for_appointment(
+            session, appointment.id, actor=actor, now=clock.now()
+        )
         session.delete(appointment)
         # The row is the only trace left of the appointment: say what it was.
         gone = {

@@ -37,6 +37,7 @@ from openvisit.bookings.records import require_business
 from openvisit.bookings.views import AppointmentView, snapshot
 from openvisit.clock import Clock
 from openvisit.errors import Conflict
+from openvisit.meetings import appointment_meetings
 from openvisit.scheduling.slots import ServiceSpec
 from openvisit.store.db import Database
 from openvisit.store.locking import is_overlap
@@ -162,6 +163,14 @@ def _apply(
         )
     else:
         notices.after_update(session, appointment, business, service, now)
+    staff_now = [session.get(StaffMember, staff_id) for staff_id in appointment.staff_member_ids]
+    appointment_meetings.follow_appointment(
+        session,
+        appointment,
+        [member.email_address for member in staff_now if member is not None],
+        actor=authority.actor,
+        now=now,
+    )
     audit.record(
         session,
         Action.APPOINTMENT_RESCHEDULED if moves else Action.APPOINTMENT_UPDATED,

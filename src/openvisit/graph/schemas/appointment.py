@@ -32,7 +32,6 @@ from openvisit.graph.schemas.types import (
     ShortText,
     Text,
     TimeZoneName,
-    WebUrl,
     duration_at_most,
 )
 from openvisit.graph.schemas.versions import Versioned
@@ -235,7 +234,6 @@ class AppointmentDetails(GraphModel):
     service_location: Location | None = None
     appointment_label: ShortText | None = None
     is_customer_allowed_to_manage_booking: bool | None = None
-    anonymous_join_web_url: WebUrl | None = None
     # beta only: invoice fields, returned under /beta.
     invoice_amount: Money | None = None
     invoice_date: DateTimeTimeZone | None = None
@@ -276,8 +274,9 @@ BETA_DETAIL_DEFAULTS: dict[str, Any] = {
 class BookingAppointmentBody(AppointmentDetails):
     """A create or update request, in the v1.0 shape or the flat beta one.
 
-    serviceName, maximumAttendeesCount, filledAttendeesCount, selfServiceAppointmentId
-    and joinWebUrl are read-only here: the server computes them and ignores what is sent.
+    serviceName, maximumAttendeesCount, filledAttendeesCount, selfServiceAppointmentId,
+    joinWebUrl and anonymousJoinWebUrl are read-only here: the server computes them and
+    ignores what is sent (the two links are the online meeting's, meetings/links.py).
     """
 
     service_id: ItemId | None = Field(default=None, description="Required on create.")
