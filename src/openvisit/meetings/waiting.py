@@ -247,9 +247,12 @@ def _in_progress(
         select(MeetingSession.meeting_id, MeetingSession.started_at)
         .where(MeetingSession.meeting_id.in_(list(meetings)), MeetingSession.ended_at.is_(None))
         .where(
+            # A provider alone in their call waits too: a call is someone with them.
             exists().where(
                 MeetingAttendance.session_id == MeetingSession.id,
                 MeetingAttendance.ended_at.is_(None),
+                MeetingParticipant.id == MeetingAttendance.participant_id,
+                MeetingParticipant.role != "provider",
             )
         )
         .order_by(MeetingSession.started_at.desc())
