@@ -41,6 +41,7 @@ from openvisit.graph.request_guards import AuthenticateFirstMiddleware, RefuseNu
 from openvisit.metrics import install as install_metrics
 from openvisit.notify.dispatcher import running as dispatcher_running
 from openvisit.origins import parse_origins
+from openvisit.realtime import endpoint as realtime
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
@@ -131,8 +132,12 @@ def create_app(
             # lock, the others only fight it for the GIL (405 vs 315 bookings/s measured).
             anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         async with AsyncExitStack() as stack:
-            # First in, last out: everything else may publish while it runs.
-            await stack.enter_async_context(_events_running(app))
+            # First in, last out: the hub starts the event bus (events.md) and is what
+            # the bus delivers to; everything else may publish while it runs.
+            hub = realtime.hub_of(app)
+            await hub.start()
+            logger.info("event bus: %s", app.state.runtime.events.name)
+            stack.push_async_callback(hub.stop)
             if settings is not None and settings.notifications_in_server:
                 await stack.enter_async_context(_dispatching(settings, app.state.runtime))
             yield
@@ -148,12 +153,10 @@ def create_app(
         generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
-    # What the event bus hands its events to; realtime/ installs its own.
-    app.state.deliver_event = _unclaimed_event
-    app.state.on_events_reconnect = None
     install_error_handlers(app)
     app.include_router(graph_router())
     app.include_router(pages.router)
+    app.router.routes.extend(realtime.routes())
     _add_health(app)
     app.state.admission = admission
     app.add_middleware(AdmissionMiddleware, limiter=admission)  # innermost: sees Graph paths
@@ -170,22 +173,6 @@ def create_app(
     # Outermost of ours: request ids and the 500 answer cover what every other one does.
     app.add_middleware(RequestContextMiddleware)
     return app
-
-
-def _unclaimed_event(channel: str, _payload: str) -> None:
-    logger.debug("no handler for the event on %s", channel)
-
-
-@asynccontextmanager
-async def _events_running(app: FastAPI) -> AsyncIterator[None]:
-    """The runtime's event bus, connected for the life of this server process."""
-    events = app.state.runtime.events
-    await events.start(app.state.deliver_event, app.state.on_events_reconnect)
-    logger.info("event bus: %s", events.name)
-    try:
-        yield
-    finally:
-        await events.stop()
 
 
 def _dispatching(settings: Settings, runtime: Runtime) -> AbstractAsyncContextManager[None]:
