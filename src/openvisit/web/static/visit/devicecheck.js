@@ -191,6 +191,9 @@ export class DeviceCheck {
     show(byId("check-continue"), false);
     show(this.problem, false);
     text(byId("check-summary"), t("checking"));
+    if (this.speaker !== "ok") {
+      this.setState("speaker", "untested", t("untested"));
+    }
     const media = await this.openDevices();
     const network = await this.checkNetwork();
     const result = this.build({ supported: true }, media.camera, media.microphone, network);
@@ -215,6 +218,8 @@ export class DeviceCheck {
     const media = await openMedia(this.devices);
     this.stream = media.stream;
     this.preview.srcObject = this.stream;
+    // Nothing to preview or pick while the browser refuses both: only the fix is shown.
+    show(byId("check-grid"), Boolean(this.stream));
     for (const kind of ["camera", "microphone"]) {
       this.setState(kind, media[kind], this.deviceText(kind, media[kind]));
     }
