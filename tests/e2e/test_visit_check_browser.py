@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,8 +182,6 @@ def test_a_browser_without_webrtc_is_told_what_to_use(app, media_chromium: Brows
 def test_a_refused_link_opens_no_socket_and_no_camera(
     app, media_chromium: Browser, visit, clock, tmp_path, damage
 ):
-    from datetime import timedelta
-
     token = visit.consumer_token
     if damage == "tampered":
         token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
