@@ -40,6 +40,7 @@ from openvisit.graph.request_guards import AuthenticateFirstMiddleware, RefuseNu
 from openvisit.metrics import install as install_metrics
 from openvisit.notify.dispatcher import running as dispatcher_running
 from openvisit.origins import parse_origins
+from openvisit.realtime import endpoint as realtime
 from openvisit.runtime import Runtime
 from openvisit.store.db import Database
 from openvisit.web import pages
@@ -126,6 +127,9 @@ def create_app(
         async with AsyncExitStack() as stack:
             if settings is not None and settings.notifications_in_server:
                 await stack.enter_async_context(_dispatching(settings, app.state.runtime))
+            hub = realtime.hub_of(app)
+            await hub.start()
+            stack.push_async_callback(hub.stop)
             yield
         app.state.runtime.db.dispose()
 
@@ -142,6 +146,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(graph_router())
     app.include_router(pages.router)
+    app.router.routes.extend(realtime.routes())
     _add_health(app)
     app.state.admission = admission
     app.add_middleware(AdmissionMiddleware, limiter=admission)  # innermost: sees Graph paths

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from openvisit.addresses import IPNetwork
 from openvisit.auth.hashing import PasswordHashing, shared_hashing
 from openvisit.bookings.document_store import DocumentStore
+from openvisit.bus.inprocess import InProcessEventBus
+from openvisit.bus.port import EventBus
 from openvisit.clock import Clock
 from openvisit.store.db import Database
 
@@ -28,3 +30,5 @@ class Runtime:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     # argon2 runs here, off the request threads, with a bounded queue (auth/hashing.py).
     password_hashing: PasswordHashing = field(default_factory=shared_hashing)
+    # Carries visit events between server processes (bus/); the realtime hub starts it.
+    events: EventBus = field(default_factory=InProcessEventBus)

@@ -25,6 +25,8 @@ from openvisit.auth.tokens import create_token, revoke_token
 from openvisit.bookings.appointments import get_appointment
 from openvisit.bookings.manage_links import manage_token_for
 from openvisit.clock import FixedClock
+from openvisit.meetings import visits
+from openvisit.meetings.access import check_join_link
 from openvisit.runtime import Runtime
 from openvisit.store.models import AuditRecord
 from tests.bookings import sample_files
@@ -32,6 +34,7 @@ from tests.bookings.clinic import Clinic, make_clinic
 from tests.conftest import ALL_SCOPES
 from tests.factories import BUSINESSES, make_customer, make_question, make_service, make_staff
 from tests.security.test_throttle import fail_until_locked
+from tests.visits import Visit, make_visit
 from tests.web.test_sign_in import EMAIL, PASSWORD, csrf_from, make_admin, submit_login
 
 BROWSER_ADDRESS = "203.0.113.7"
@@ -386,6 +389,58 @@ def document_deleted(world: World) -> Row:
     return Row(world.actor, str(added["id"]), data)
 
 
+# --- the visit, through the services the WebSocket calls --------------------------------
+
+
+def _waiting_consumer(world: World) -> tuple[Visit, str]:
+    visit = make_visit(world.runtime, clinic=world.clinic)
+    entrant = check_join_link(
+        world.runtime.db,
+        secret_key=world.runtime.secret_key,
+        token=visit.consumer_token,
+        now=world.clock.now(),
+    )
+    presence = visits.enter(world.runtime.db, world.clock, _no_events, entrant, "c_audit")
+    return visit, presence.participant_id
+
+
+def _no_events(channel: str, payload: str) -> None:
+    del channel, payload
+
+
+def meeting_participant_admitted(world: World) -> Row:
+    visit, participant = _waiting_consumer(world)
+    visits.admit(world.runtime.db, world.clock, _no_events, visit.provider, participant)
+    return Row(f"user:{visit.provider.id}", visit.meeting_id, {"participantId": participant})
+
+
+def meeting_participant_denied(world: World) -> Row:
+    visit, participant = _waiting_consumer(world)
+    visits.deny(world.runtime.db, world.clock, _no_events, visit.provider, participant)
+    return Row(f"user:{visit.provider.id}", visit.meeting_id, {"role": "consumer"})
+
+
+def meeting_ended(world: World) -> Row:
+    visit, _participant = _waiting_consumer(world)
+    visits.end(world.runtime.db, world.clock, _no_events, visit.provider, visit.meeting_id)
+    return Row(f"user:{visit.provider.id}", visit.meeting_id)
+
+
+def meeting_guest_invited(world: World) -> Row:
+    visit = make_visit(world.runtime, clinic=world.clinic)
+    url = visits.invite_guest(
+        world.runtime.db,
+        world.clock,
+        world.runtime.secret_key,
+        world.runtime.base_url,
+        visit.provider,
+        visit.meeting_id,
+        "Interpreter",
+    )
+    assert url.startswith(f"{world.runtime.base_url}/join/")
+    return Row(f"user:{visit.provider.id}", visit.meeting_id, {"displayName": "Interpreter"})
+
+
 SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.USER_CREATED: user_created,
     Action.USER_PASSWORD_CHANGED: user_password_changed,
@@ -426,6 +481,10 @@ SCENARIOS: dict[Action, Callable[[World], Row]] = {
     Action.DOCUMENT_ADDED: document_added,
     Action.DOCUMENT_UPLOADED: document_uploaded,
     Action.DOCUMENT_DELETED: document_deleted,
+    Action.MEETING_PARTICIPANT_ADMITTED: meeting_participant_admitted,
+    Action.MEETING_PARTICIPANT_DENIED: meeting_participant_denied,
+    Action.MEETING_ENDED: meeting_ended,
+    Action.MEETING_GUEST_INVITED: meeting_guest_invited,
 }
 
 

@@ -62,6 +62,11 @@ class Action(StrEnum):
     DOCUMENT_ADDED = "openvisit.document.added"
     DOCUMENT_UPLOADED = "openvisit.document.uploaded"
     DOCUMENT_DELETED = "openvisit.document.deleted"
+    # The visit: staff admitting or sending away a waiting participant, ending the call.
+    MEETING_PARTICIPANT_ADMITTED = "openvisit.meeting.participantAdmitted"
+    MEETING_PARTICIPANT_DENIED = "openvisit.meeting.participantDenied"
+    MEETING_ENDED = "openvisit.meeting.ended"
+    MEETING_GUEST_INVITED = "openvisit.meeting.guestInvited"
 
 
 @dataclass(frozen=True)

@@ -527,6 +527,7 @@ class MeetingParticipant(Base):
     devices: `consumer`, `guest:<id>` (a guest link), `staff:<user id>`. The row exists
     from the first device check or join; `state` is where they are (invited, lobby,
     admitted, denied, left), and `device_check` their latest device-check result.
+    Presence (connected now, in the lobby or the call) is the open MeetingAttendance row.
     """
 
     __tablename__ = "meeting_participants"
@@ -549,6 +550,8 @@ class MeetingParticipant(Base):
     denied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     device_check: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
     device_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What they send in the call ({"audio", "video", "screen"} booleans); NULL: not told yet.
+    media: Mapped[dict[str, bool] | None] = mapped_column(JsonColumn)
 
 
 class MeetingSession(Base):

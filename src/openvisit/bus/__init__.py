@@ -1,0 +1,1 @@
+"""The event bus: how visit events reach every server process (port + adapters)."""

@@ -1,0 +1,351 @@
+"""This process's connections, and the fan-out of visit events to them.
+
+Services publish small events after commit (meetings/events.py) on `meeting:<id>` and
+`staff:<staff member id>`; the bus brings every event to every subscribed process, this
+one included. The hub subscribes to a channel while it holds a connection that cares,
+reads what changed from the database (once per event and process, never per
+connection) and pushes frames to the connections it concerns. Recomputations of queues
+and waiting lists are coalesced: a burst of arrivals costs one read and one frame each.
+
+After the bus reconnects (events may have been lost) every connection gets a fresh
+snapshot. A participant's newer connection replaces their older one, here or in another
+process, which is closed with 4409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from pydantic import ValidationError
+
+from openvisit.bus.port import EventBus
+from openvisit.meetings import board, events, snapshots, waiting
+from openvisit.meetings.visits import Presence
+from openvisit.realtime import protocol
+from openvisit.realtime.connection import Connection, State
+from openvisit.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# How long a queue or waiting-list change waits for more of its kind before it is read.
+COALESCE_SECONDS = 0.05
+
+
+class Hub:
+    def __init__(self, runtime: Runtime, bus: EventBus) -> None:
+        self.runtime = runtime
+        self.bus = bus
+        self.started = False
+        self._by_participant: dict[str, Connection] = {}
+        self._by_meeting: dict[str, set[Connection]] = defaultdict(set)
+        self._lobby_by_staff: dict[str, set[Connection]] = defaultdict(set)
+        self._boards: dict[str, set[Connection]] = defaultdict(set)
+        self._listeners: dict[str, int] = defaultdict(int)
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._start_lock = asyncio.Lock()
+
+    # --- life cycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if not self.started:
+                await self.bus.start(self._deliver, self._resync)
+                self.started = True
+
+    async def stop(self) -> None:
+        for handle in self._pending.values():
+            handle.cancel()
+        self._pending.clear()
+        if self.started:
+            self.started = False
+            await self.bus.stop()
+
+    @property
+    def connections(self) -> int:
+        return len({c for group in self._by_meeting.values() for c in group}) + len(
+            {c for group in self._boards.values() for c in group}
+        )
+
+    # --- registry --------------------------------------------------------------------
+
+    async def register(self, connection: Connection) -> None:
+        """Start delivering to a connection placed by `enter` (or a board)."""
+        await self.start()
+        presence = connection.presence
+        if presence is not None:
+            older = self._by_participant.get(presence.participant_id)
+            if older is not None and older is not connection:
+                older.close(4409, "opened elsewhere")
+            self._by_participant[presence.participant_id] = connection
+            self._by_meeting[presence.meeting_id].add(connection)
+            await self._listen(events.meeting_channel(presence.meeting_id))
+            if connection.state == State.LOBBY and presence.staff_member_ids:
+                self._lobby_by_staff[presence.staff_member_ids[0]].add(connection)
+                await self._listen(events.staff_channel(presence.staff_member_ids[0]))
+        for staff_id in connection.board_staff_ids:
+            self._boards[staff_id].add(connection)
+            await self._listen(events.staff_channel(staff_id))
+
+    async def unregister(self, connection: Connection) -> None:
+        presence = connection.presence
+        if presence is not None:
+            if self._by_participant.get(presence.participant_id) is connection:
+                del self._by_participant[presence.participant_id]
+            self._discard(self._by_meeting, presence.meeting_id, connection)
+            await self._unlisten(events.meeting_channel(presence.meeting_id))
+            self._left_lobby(connection)
+        for staff_id in connection.board_staff_ids:
+            self._discard(self._boards, staff_id, connection)
+            await self._unlisten(events.staff_channel(staff_id))
+
+    async def placed(self, connection: Connection, state: str) -> None:
+        """The snapshot read after registering says where they are now (an admission may
+        have come between `enter` and `register`)."""
+        if state == "call" and connection.state == State.LOBBY:
+            self._left_lobby(connection)
+            connection.move(State.CALL)
+
+    def _left_lobby(self, connection: Connection) -> None:
+        presence = connection.presence
+        if presence is None or not presence.staff_member_ids:
+            return
+        staff_id = presence.staff_member_ids[0]
+        if connection in self._lobby_by_staff.get(staff_id, ()):
+            self._discard(self._lobby_by_staff, staff_id, connection)
+            self._spawn(self._unlisten(events.staff_channel(staff_id)))
+
+    @staticmethod
+    def _discard(index: dict[str, set[Connection]], key: str, connection: Connection) -> None:
+        group = index.get(key)
+        if group is not None:
+            group.discard(connection)
+            if not group:
+                del index[key]
+
+    async def _listen(self, channel: str) -> None:
+        self._listeners[channel] += 1
+        if self._listeners[channel] == 1:
+            await self.bus.subscribe(channel)
+
+    async def _unlisten(self, channel: str) -> None:
+        self._listeners[channel] -= 1
+        if self._listeners[channel] <= 0:
+            del self._listeners[channel]
+            await self.bus.unsubscribe(channel)
+
+    # --- publishing ------------------------------------------------------------------
+
+    def publish_threadsafe(self, channel: str, payload: str) -> None:
+        """The services' `publish` (they run in worker threads, after commit)."""
+        self.bus.publish_threadsafe(channel, payload)
+
+    async def relay_signal(self, sender: Presence, frame: protocol.SignalSend) -> None:
+        """A call member's SDP or ICE candidate, to one other member, unchanged."""
+        event = events.Signal(
+            from_participant_id=sender.participant_id,
+            to_participant_id=frame.to,
+            description=frame.description.model_dump() if frame.description else None,
+            candidate=frame.candidate.model_dump() if frame.candidate else None,
+        )
+        await self.bus.publish(events.meeting_channel(sender.meeting_id), events.encode(event))
+
+    # --- delivery --------------------------------------------------------------------
+
+    def _deliver(self, channel: str, payload: str) -> None:
+        try:
+            event = events.decode(payload)
+        except ValidationError:
+            logger.warning("ignored a malformed event on %s", channel)
+            return
+        kind, _sep, key = channel.partition(":")
+        if kind == "meeting":
+            self._on_meeting_event(key, event)
+        elif kind == "staff":
+            self._on_staff_event(key, event)
+
+    def _on_meeting_event(self, meeting_id: str, event: events.Event) -> None:
+        members = self._by_meeting.get(meeting_id, set())
+        match event:
+            case events.Replaced(participant_id=pid, connection_id=cid):
+                current = self._by_participant.get(pid)
+                if current is not None and current.connection_id != cid:
+                    current.close(4409, "opened elsewhere")
+            case events.Signal():
+                target = self._by_participant.get(event.to_participant_id)
+                if target is not None and target in members and target.state == State.CALL:
+                    target.push(
+                        protocol.SignalFrame(
+                            from_=event.from_participant_id,
+                            description=event.description,
+                            candidate=event.candidate,
+                        )
+                    )
+            case events.Chat():
+                frame = protocol.ChatFrame(message=event.message)
+                for member in members:
+                    if _may_see(member, event):
+                        member.push(frame)
+            case events.Admitted(participant_id=pid):
+                self._spawn(self._admitted(pid))
+            case events.Denied(participant_id=pid, message=message):
+                connection = self._by_participant.get(pid)
+                if connection is not None and connection.state == State.LOBBY:
+                    self._left_lobby(connection)
+                    connection.push(protocol.DeniedFrame(message=message))
+                    connection.move(State.DENIED)
+                    connection.close(4410, "denied")
+            case events.Ended():
+                for member in list(members):
+                    member.push(protocol.EndedFrame())
+                    member.close(4410, "ended")
+            case events.ParticipantChanged():
+                self._spawn(self._participant_changed(meeting_id, event))
+            case events.QueueChanged():
+                self._coalesce(f"meeting:{meeting_id}", lambda: self._refresh_meeting(meeting_id))
+
+    def _on_staff_event(self, staff_id: str, event: events.Event) -> None:
+        if isinstance(event, events.Chat):
+            frame = protocol.ChatFrame(message=event.message)
+            for connection in self._boards.get(staff_id, ()):
+                connection.push(frame)
+        elif isinstance(event, events.QueueChanged):
+            self._coalesce(f"staff:{staff_id}", lambda: self._refresh_staff(staff_id))
+
+    async def _admitted(self, participant_id: str) -> None:
+        connection = self._by_participant.get(participant_id)
+        if connection is None or connection.state != State.LOBBY or connection.presence is None:
+            return
+        self._left_lobby(connection)
+        connection.move(State.CALL)
+        connection.push(protocol.AdmittedFrame())
+        presence = connection.presence
+        view = await self._read(
+            lambda: snapshots.snapshot(self.runtime.db, self.runtime.clock, presence)
+        )
+        connection.push(protocol.Snapshot(snapshot=view))
+
+    async def _participant_changed(self, meeting_id: str, event: events.ParticipantChanged) -> None:
+        view = await self._read(
+            lambda: snapshots.participant(self.runtime.db, event.participant_id)
+        )
+        if view is None or view["state"] == "lobby":
+            return  # waiting people are staff's business: `waiting` frames
+        frame = protocol.ParticipantFrame(event=event.event, participant=view)
+        for member in self._by_meeting.get(meeting_id, ()):
+            if member.state == State.CALL and member.participant_id != event.participant_id:
+                member.push(frame)
+
+    def _coalesce(self, key: str, refresh: Callable[[], Any]) -> None:
+        if key in self._pending:
+            return
+        loop = asyncio.get_running_loop()
+
+        def run() -> None:
+            del self._pending[key]
+            self._spawn(refresh())
+
+        self._pending[key] = loop.call_later(COALESCE_SECONDS, run)
+
+    async def _refresh_meeting(self, meeting_id: str) -> None:
+        members = [m for m in self._by_meeting.get(meeting_id, ()) if not m.closing]
+        staff = [m for m in members if m.is_staff and m.state == State.CALL]
+        if staff:
+            waiting_now = await self._read(
+                lambda: snapshots.waiting_list(self.runtime.db, self.runtime.clock, [meeting_id])
+            )
+            for member in staff:
+                member.push(protocol.WaitingFrame(waiting=waiting_now))
+        unqueued = [
+            m
+            for m in members
+            if m.state == State.LOBBY and m.presence and not m.presence.staff_member_ids
+        ]
+        if unqueued:
+            lobbies = await self._read(
+                lambda: waiting.queue_of_meeting(self.runtime.db, self.runtime.clock, meeting_id)
+            )
+            _send_lobbies(unqueued, lobbies)
+
+    async def _refresh_staff(self, staff_id: str) -> None:
+        waiters = [c for c in self._lobby_by_staff.get(staff_id, ()) if not c.closing]
+        if waiters:
+            lobbies = await self._read(
+                lambda: waiting.queue_of(self.runtime.db, self.runtime.clock, staff_id)
+            )
+            _send_lobbies(waiters, lobbies)
+        for connection in list(self._boards.get(staff_id, ())):
+            await self.send_board(connection)
+
+    async def send_board(self, connection: Connection) -> None:
+        user = connection.staff_user
+        if user is None:
+            return
+        day = await self._read(lambda: board.board_for(self.runtime.db, self.runtime.clock, user))
+        waiting_now = await self._read(
+            lambda: snapshots.waiting_list(self.runtime.db, self.runtime.clock, day.meeting_ids)
+        )
+        connection.board_meeting_ids = day.meeting_ids
+        connection.push(protocol.BoardFrame(board=day.view))
+        connection.push(protocol.WaitingFrame(waiting=waiting_now))
+
+    def _resync(self) -> None:
+        """The bus was away: events may be lost, so every page gets its state again."""
+        for connection in {c for group in self._by_meeting.values() for c in group}:
+            self._spawn(self._send_snapshot(connection))
+        for connection in {c for group in self._boards.values() for c in group}:
+            self._spawn(self.send_board(connection))
+
+    async def _send_snapshot(self, connection: Connection) -> None:
+        presence = connection.presence
+        if presence is None or connection.closing:
+            return
+        view = await self._read(
+            lambda: snapshots.snapshot(self.runtime.db, self.runtime.clock, presence)
+        )
+        connection.push(protocol.Snapshot(snapshot=view))
+
+    async def _read(self, read: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(read)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        _background.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(_finished)
+
+
+def _may_see(member: Connection, event: events.Chat) -> bool:
+    if member.closing:
+        return False
+    if event.audience == "call":
+        return member.state == State.CALL
+    return member.is_staff or member.participant_id == event.lobby_participant_id
+
+
+def _send_lobbies(connections: Iterable[Connection], lobbies: dict[str, waiting.Lobby]) -> None:
+    for connection in connections:
+        lobby = lobbies.get(connection.participant_id or "")
+        if lobby is None or connection.state != State.LOBBY:
+            continue
+        key = (
+            lobby.position,
+            lobby.queue_length,
+            lobby.estimated_wait_seconds,
+            repr(sorted(lobby.provider.items())),
+        )
+        if key != connection.last_lobby:
+            connection.last_lobby = key
+            connection.push(protocol.LobbyFrame(**lobby.frame_fields()))
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _finished(task: asyncio.Task[Any]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("real-time fan-out failed", exc_info=task.exception())

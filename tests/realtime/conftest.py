@@ -1,0 +1,56 @@
+"""A booked visit on the morning of its day, and the app that serves its WebSocket."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from openvisit.app import create_app
+from openvisit.clock import FixedClock
+from openvisit.realtime.endpoint import Limits
+from openvisit.runtime import Runtime
+from tests.visits import Visit, make_visit
+
+# Tuesday 07:00 in New York: the day of the 10:00 visit tests/visits.py books.
+MORNING = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
+FAST = Limits(hello_seconds=0.3, heartbeat_seconds=0.2, missed_heartbeats=3)
+
+
+@pytest.fixture
+def visit_runtime(runtime: Runtime, clock: FixedClock) -> Runtime:
+    clock.advance(MORNING - clock.now())
+    # A provider signed in at 07:00 is still signed in at the 10:00 visit.
+    return dataclasses.replace(runtime, session_max_age_seconds=24 * 3600)
+
+
+@pytest.fixture
+def visit(visit_runtime: Runtime) -> Visit:
+    return make_visit(visit_runtime)
+
+
+def build_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
+    app = create_app(runtime=runtime)
+    if limits is not None:
+        app.state.realtime_limits = limits
+    return app
+
+
+@pytest.fixture
+def rt_app(visit_runtime: Runtime) -> FastAPI:
+    return build_app(visit_runtime)
+
+
+@pytest.fixture
+def rt_client(rt_app: FastAPI) -> Iterator[TestClient]:
+    # Entered, so every WebSocket of the test runs on one event loop with the hub's.
+    with TestClient(rt_app) as client:
+        yield client
+
+
+def later(clock: FixedClock, **delta: float) -> None:
+    clock.advance(timedelta(**delta))
