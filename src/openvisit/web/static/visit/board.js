@@ -18,6 +18,7 @@ let socket = null;
 let board = null;
 let receivedAt = Date.now();
 let known = null; // appointmentId -> status, to notice arrivals
+let waiters = []; // the `waiting` list: who waits, with participantId and meetingId
 
 function render() {
   if (!board) {
@@ -54,7 +55,8 @@ function item(appointment, zone, elapsed) {
   checkNode.textContent = check.words;
   checkNode.dataset.ok = String(check.ok);
   const who = appointment.customerName || "the customer";
-  const participantId = appointment.participantId || (appointment.waiting && appointment.waiting[0] && appointment.waiting[0].participantId);
+  const waiter = waiters.find((person) => person.meetingId === appointment.meetingId);
+  const participantId = waiter ? waiter.participantId : null;
   const admit = node.querySelector(".admit");
   const deny = node.querySelector(".deny");
   show(admit, waitingNow && Boolean(participantId));
@@ -119,6 +121,12 @@ function arrived(appointment) {
 }
 
 function onFrame(frame) {
+  if (frame.type === "waiting" || (frame.snapshot && frame.snapshot.waiting)) {
+    waiters = frame.waiting || frame.snapshot.waiting || [];
+    if (frame.type === "waiting") {
+      render();
+    }
+  }
   if (frame.type === "welcome" || frame.type === "snapshot" || frame.type === "board") {
     const next = frame.board || (frame.snapshot && frame.snapshot.board);
     if (next) {

@@ -77,8 +77,9 @@ function onFrame(frame) {
     return;
   }
   if (frame.type === "admitted") {
+    // The snapshot that follows names who is in the call: this page then offers to them.
     lobby.hide();
-    startCall([], []);
+    document.body.dataset.stage = "admitted";
     return;
   }
   if (frame.type === "denied") {
