@@ -127,6 +127,9 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         you.get_by_role("button", name="Send").click()
         expect(you.locator("#lobby-chat")).to_contain_text("I am here, a bit early.")
         consumer.shot(folder, "lobby-phone")
+        you.set_viewport_size(DESKTOP)
+        consumer.shot(folder, "lobby-desktop")
+        you.set_viewport_size(PHONE)
 
         # The provider's day board shows them waiting, with their device check.
         board = provider.page
@@ -135,6 +138,9 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         expect(waiting.get_by_text("Jordan Lee")).to_be_visible(timeout=10000)
         expect(waiting.get_by_text(re.compile("Device check passed"))).to_be_visible()
         provider.shot(folder, "board-desktop")
+        board.set_viewport_size(PHONE)
+        provider.shot(folder, "board-phone")
+        board.set_viewport_size(DESKTOP)
 
         # Running late, from the board: the waiting room says so.
         board.get_by_label("Your state").select_option("late")
@@ -163,6 +169,18 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         assert len(their_stats) == len(our_stats) == 1
         consumer.shot(folder, "call-phone")
         provider.shot(folder, "call-desktop")
+
+        # Muting shows on the other side; the people list names both.
+        you.get_by_role("button", name="Mute").click()
+        expect(board.locator("#tiles .tile.remote")).to_contain_text("(muted)")
+        you.get_by_role("button", name="Unmute").click()
+        expect(board.locator("#tiles .tile.remote")).not_to_contain_text("muted")
+        board.get_by_role("button", name=re.compile("^People")).click()
+        expect(board.locator("#people")).to_contain_text("Jordan Lee")
+        expect(board.locator("#people")).to_contain_text("Dr. Ann (You)")
+        board.set_viewport_size(PHONE)
+        provider.shot(folder, "call-provider-phone")
+        board.set_viewport_size(DESKTOP)
 
         # Chat both ways in the call.
         board.get_by_role("button", name="Chat").click()

@@ -47,7 +47,7 @@ function item(appointment, zone, elapsed) {
   node.dataset.status = appointment.status;
   node.querySelector(".time").textContent = `${clockTime(appointment.start, zone, "en")} – ${clockTime(appointment.end, zone, "en")}`;
   node.querySelector(".name").textContent = appointment.customerName || "—";
-  node.querySelector(".service").textContent = appointment.serviceName || "";
+  node.querySelector(".service-label").textContent = appointment.serviceName || "";
   const waitingNow = appointment.status === "waiting";
   node.querySelector(".waited").textContent = waitingNow ? waitedText((appointment.waitedSeconds || 0) + elapsed) : statusWords(appointment.status);
   const check = deviceCheckText(appointment.deviceCheck);
