@@ -116,6 +116,10 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
             [{"name": SESSION_COOKIE, "value": visit.provider_cookie, "url": base_url}]
         )
         you = consumer.page
+        # The provider watches the day board before anyone arrives.
+        board = provider.page
+        board.goto(f"{base_url}/visits/today")
+        expect(board.locator('[data-list="upcoming"]').get_by_text("Jordan Lee")).to_be_visible()
 
         # The consumer: device check, then the waiting room.
         you.goto(f"{base_url}/join/{visit.consumer_token}")
@@ -132,11 +136,11 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         you.set_viewport_size(PHONE)
 
         # The provider's day board shows them waiting, with their device check.
-        board = provider.page
-        board.goto(f"{base_url}/visits/today")
         waiting = board.locator('[data-list="waiting"]')
         expect(waiting.get_by_text("Jordan Lee")).to_be_visible(timeout=10000)
         expect(waiting.get_by_text(re.compile("Device check passed"))).to_be_visible()
+        # Their arrival was announced (no Notification permission here: the page itself).
+        expect(board.get_by_role("alert")).to_have_text("Jordan Lee is waiting (Visit).")
         provider.shot(folder, "board-desktop")
         board.set_viewport_size(PHONE)
         provider.shot(folder, "board-phone")
@@ -200,6 +204,21 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         consumer.media_arrives()
         provider.media_arrives()
 
+        # The network drops and comes back: the page reconnects, resumes, and the call
+        # goes on with media and chat.
+        you.context.set_offline(True)
+        expect(you.locator("#connection-status")).to_contain_text("Reconnecting")
+        you.wait_for_timeout(1500)
+        you.context.set_offline(False)
+        expect(you.locator("#connection-status")).to_be_empty(timeout=20000)
+        expect(you.locator("#stage-call")).to_be_visible()
+        consumer.media_arrives()
+        provider.media_arrives()
+        you.get_by_role("button", name=re.compile("^Chat")).click()
+        you.get_by_label("Message", exact=True).fill("Sorry, my Wi-Fi dropped.")
+        you.locator("#call-chat-form").get_by_role("button", name="Send").click()
+        expect(board.locator("#call-chat")).to_contain_text("Sorry, my Wi-Fi dropped.")
+
         # The provider ends the visit for everyone.
         board.once("dialog", lambda dialog: dialog.accept())
         board.get_by_role("button", name="End for all").click()
@@ -211,6 +230,7 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         ("provider", "lobby", "Welcome, one moment please."),
         ("provider", "call", "Can you hear me?"),
         ("consumer", "call", "Yes, loud and clear."),
+        ("consumer", "call", "Sorry, my Wi-Fi dropped."),
     ]
     for side in sides:
         assert side.errors == []

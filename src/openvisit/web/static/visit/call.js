@@ -86,6 +86,16 @@ class Peer {
     }
   }
 
+  // An offer from another page of that participant: another DTLS fingerprint.
+  isFromAnotherPage(description) {
+    const remote = this.pc.remoteDescription;
+    if (!remote) {
+      return false;
+    }
+    const print = (sdp) => (sdp.match(/a=fingerprint:(\S+ \S+)/) || [])[1];
+    return print(description.sdp) !== print(remote.sdp);
+  }
+
   description() {
     const local = this.pc.localDescription;
     return { type: local.type, sdp: local.sdp };
@@ -264,6 +274,17 @@ export class Call {
     this.refresh();
   }
 
+  // A new connection of this page (the network dropped and came back): its old peer
+  // connections are offered afresh, as a newcomer's, so both sides start from the same
+  // place whether or not the others saw this page leave.
+  rejoin(participants, chat) {
+    for (const peer of this.peers.values()) {
+      peer.close();
+    }
+    this.peers.clear();
+    this.enter(participants, chat);
+  }
+
   connectTo(person) {
     const existing = this.peers.get(person.participantId);
     if (existing) {
@@ -325,6 +346,12 @@ export class Call {
 
   async onSignal(frame) {
     let peer = this.peers.get(frame.from);
+    if (peer && frame.description && frame.description.type === "offer" && peer.isFromAnotherPage(frame.description)) {
+      // The other side reloaded or reconnected: a new page, a new connection.
+      peer.close();
+      this.peers.delete(frame.from);
+      peer = null;
+    }
     if (!peer) {
       if (!frame.description || frame.description.type !== "offer") {
         return;

@@ -73,7 +73,7 @@ function onFrame(frame) {
       me = { ...me, ...frame.you };
       lobby.me = me;
     }
-    place(frame.snapshot || frame);
+    place(frame.snapshot || frame, frame.type === "welcome");
     return;
   }
   if (frame.type === "admitted") {
@@ -102,12 +102,17 @@ function onFrame(frame) {
 }
 
 // Where the snapshot says this person stands.
-function place(snapshot) {
+function place(snapshot, fresh) {
   const state = snapshot.state;
   if (state === "call") {
     lobby.hide();
     if (call && document.body.dataset.stage === "call") {
-      call.handle({ type: "snapshot", snapshot });
+      if (fresh) {
+        call.rtcConfiguration = socket.rtcConfiguration || cfg.rtcConfiguration;
+        call.rejoin(snapshot.participants, snapshot.chat);
+      } else {
+        call.handle({ type: "snapshot", snapshot });
+      }
     } else {
       startCall(snapshot.participants, snapshot.chat);
     }

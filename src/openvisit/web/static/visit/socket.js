@@ -33,7 +33,29 @@ export class VisitSocket {
 
   start() {
     this.stopped = false;
+    if (!this.listening) {
+      // The browser knows of a dropped network before three pings are missed: go at once,
+      // and come back as soon as it is up again instead of at the end of a backoff.
+      this.listening = true;
+      window.addEventListener("offline", () => this.dropped());
+      window.addEventListener("online", () => this.back());
+    }
     this.connect();
+  }
+
+  dropped() {
+    if (this.ws && !this.stopped) {
+      const ws = this.ws;
+      ws.close();
+      this.closed(ws, 4408);
+    }
+  }
+
+  back() {
+    if (!this.stopped && !this.ws) {
+      this.attempts = 0;
+      this.connect();
+    }
   }
 
   connect() {

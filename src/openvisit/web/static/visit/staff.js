@@ -104,8 +104,10 @@ function onFrame(frame) {
         onLeave: left,
       });
       call.enter(snapshot.participants, (snapshot.chat || []).filter((m) => m.audience !== "lobby"));
-    } else {
+    } else if (frame.type === "welcome") {
       call.me = me;
+      call.rejoin(snapshot.participants, (snapshot.chat || []).filter((m) => m.audience !== "lobby"));
+    } else {
       call.handle({ type: "snapshot", snapshot });
     }
     return;
@@ -147,8 +149,7 @@ function left() {
   show(again, true);
   again.onclick = () => {
     show(byId("stage-end"), false);
-    call = null;
-    socket.restart();
+    socket.restart(); // the welcome that follows brings the call back (call.rejoin)
   };
   show(byId("stage-end"), true);
   document.body.dataset.stage = "left";
