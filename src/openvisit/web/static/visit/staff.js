@@ -12,7 +12,7 @@ import {
   wireReply,
   wireStatusForm,
 } from "./staffkit.js";
-import { byId, config, show, text } from "./util.js";
+import { byId, config, randomId, show, text } from "./util.js";
 
 const cfg = config();
 let socket = null;
@@ -23,9 +23,38 @@ let waiting = [];
 let receivedAt = Date.now();
 const threads = new Map(); // participantId -> lobby messages
 const seenChat = new Set();
+let inviteId = null;
+
+function wireInvite() {
+  byId("invite-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = byId("invite-name").value.trim();
+    if (name) {
+      inviteId = randomId("f_");
+      socket.send({ type: "invite", id: inviteId, displayName: name });
+    }
+  });
+}
+
+function invited(url) {
+  const link = byId("invite-link");
+  link.value = url;
+  show(byId("invite-result"), true);
+  byId("invite-name").value = "";
+  link.focus();
+  link.select();
+}
 
 function renderWaiting() {
   const list = byId("waiting-list");
+  // A re-render (someone new, a message) must not throw away a reply being typed.
+  const typed = new Map();
+  for (const node of list.querySelectorAll("li[data-participant]")) {
+    const input = node.querySelector("form input");
+    if (input && input.value) {
+      typed.set(node.dataset.participant, { value: input.value, focused: document.activeElement === input });
+    }
+  }
   list.replaceChildren();
   const elapsed = (Date.now() - receivedAt) / 1000;
   for (const person of waiting) {
@@ -54,6 +83,14 @@ function renderWaiting() {
       socket.sendChat(value, "lobby.reply", { participantId: person.participantId });
     });
     list.append(item);
+    const kept = typed.get(person.participantId);
+    if (kept) {
+      const input = item.querySelector("form input");
+      input.value = kept.value;
+      if (kept.focused) {
+        input.focus();
+      }
+    }
   }
   show(byId("waiting-empty"), waiting.length === 0);
   text(byId("waiting-count"), waiting.length ? String(waiting.length) : "");
@@ -110,6 +147,10 @@ function onFrame(frame) {
     } else {
       call.handle({ type: "snapshot", snapshot });
     }
+    return;
+  }
+  if (frame.type === "ack" && frame.joinUrl && frame.id === inviteId) {
+    invited(frame.joinUrl);
     return;
   }
   if (frame.type === "waiting") {
@@ -176,6 +217,7 @@ async function main() {
   stream = media.stream;
   socket = new VisitSocket({ meeting: cfg.meetingId }, { onFrame, onStatus: connectionStatus, onClosed });
   wireStatusForm(socket);
+  wireInvite();
   setInterval(renderWaitedOnly, 10000);
   socket.start();
 }
