@@ -30,20 +30,22 @@ def visit(runtime: Runtime, clock: FixedClock) -> Visit:
     return booked
 
 
-def into_lobby(browser: Browser, base_url: str, visit: Visit) -> Page:
+def into_lobby(browser: Browser, base_url: str, visit: Visit, *, grant: bool = True) -> Page:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-    context.grant_permissions(MEDIA, origin=base_url)
+    if grant:
+        context.grant_permissions(MEDIA, origin=base_url)
     page = context.new_page()
     page.goto(f"{base_url}/join/{visit.consumer_token}")
     page.get_by_role("button", name="Start the check").click()
-    page.get_by_role("button", name="Continue to the waiting room").click(timeout=20000)
+    onward = "Continue to the waiting room" if grant else "Join anyway"
+    page.get_by_role("button", name=onward).click(timeout=20000)
     expect(page.get_by_text("You are number 1 in line")).to_be_visible(timeout=10000)
     return page
 
 
-def test_the_provider_denies(app, media_chromium: Browser, visit: Visit):
+def test_the_provider_sees_a_blocked_camera_and_denies(app, media_chromium: Browser, visit: Visit):
     with serve(app) as base_url:
-        you = into_lobby(media_chromium, base_url, visit)
+        you = into_lobby(media_chromium, base_url, visit, grant=False)
         csp = collect_csp_violations(you)
         staff = media_chromium.new_context(viewport={"width": 1280, "height": 900})
         staff.grant_permissions(MEDIA, origin=base_url)
@@ -53,6 +55,9 @@ def test_the_provider_denies(app, media_chromium: Browser, visit: Visit):
         try:
             page = staff.new_page()
             page.goto(f"{base_url}/visits/{visit.meeting_id}")
+            expect(page.locator("#waiting-list")).to_contain_text(
+                "Device check: camera blocked, microphone blocked"
+            )
             page.get_by_role("button", name="Deny Jordan Lee").click()
 
             expect(you.get_by_role("heading", name="You were not let in")).to_be_visible(
