@@ -123,6 +123,37 @@ def test_the_device_check_passes_and_is_stored(
     assert csp == []
 
 
+def test_the_device_check_speaks_german(app, media_chromium: Browser, visit, tmp_path):
+    with serve(app) as base_url:
+        context = media_chromium.new_context(viewport=PHONE, locale="de-DE")
+        context.grant_permissions(MEDIA, origin=base_url)
+        page = context.new_page()
+        csp = collect_csp_violations(page)
+        try:
+            page.goto(f"{base_url}/join/{visit.consumer_token}")
+            expect(
+                page.get_by_role("heading", name="Kamera, Mikrofon und Verbindung prüfen")
+            ).to_be_visible()
+            page.get_by_role("button", name="Test starten").click()
+            expect(page.locator("body")).to_have_attribute(
+                "data-device-check", "saved", timeout=20000
+            )
+            expect(
+                page.get_by_text("Alles funktioniert. Sie sind bereit für Ihren Termin.")
+            ).to_be_visible()
+            expect(page.get_by_text(re.compile(r"Antwortzeit: \d+ ms"))).to_be_visible()
+            page.get_by_role("button", name="Weiter zum Wartezimmer").click()
+            expect(page.locator("#stage-check")).to_be_hidden()
+            # A day early there is no queue place yet (the queue is the provider's day).
+            expect(page.get_by_text("Ihre Ansprechperson lässt Sie gleich herein.")).to_be_visible(
+                timeout=10000
+            )
+            page.screenshot(path=str(shots(tmp_path) / "lobby-de-phone.png"), full_page=True)
+        finally:
+            context.close()
+    assert csp == []
+
+
 def test_a_blocked_camera_explains_how_to_fix_it(app, media_chromium: Browser, visit, tmp_path):
     with serve(app) as base_url:
         context = context_for(media_chromium, PHONE, base_url, grant=False)

@@ -87,6 +87,13 @@ def test_a_dropped_network_reconnects_to_the_same_place(app, media_chromium: Bro
             you.get_by_label("Message to the staff").fill("Back again.")
             you.get_by_role("button", name="Send").click()
             expect(you.locator("#lobby-chat")).to_contain_text("Back again.")
+
+            # Leaving and coming back keeps the place.
+            you.get_by_role("button", name="Leave the waiting room").click()
+            expect(you.get_by_text("You left the waiting room.", exact=False)).to_be_visible()
+            you.get_by_role("button", name="Return to the waiting room").click()
+            expect(you.get_by_text("You are number 1 in line")).to_be_visible(timeout=10000)
+            expect(you.locator("#lobby-chat")).to_contain_text("Back again.")
         finally:
             you.context.close()
     assert len(sockets) >= 1  # at least one new connection after the drop
