@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from openvisit import i18n
 from openvisit.meetings.access import MeetingSummary
+from openvisit.runtime import Runtime
 from openvisit.web.consumer.rendering import Brand, environment
 from openvisit.web.consumer.zones import consumer_zone
 from openvisit.web.visits.texts import client_texts
@@ -26,6 +27,16 @@ SOCKET_PATH = "/realtime/v1"
 DEFAULT_RTC_CONFIGURATION: Mapping[str, Any] = {"iceServers": [], "iceTransportPolicy": "all"}
 # A visit's page names its people: no search engine, no referrer to elsewhere.
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex"}
+
+
+def page_rtc_configuration(runtime: Runtime, participant_key: str) -> Mapping[str, Any]:
+    """The RTC configuration a page's network check gathers against.
+
+    The one place to wire meetings/ice.py (per-participant TURN credentials) into the
+    pages once the ICE settings land; in the visit itself the `welcome` frame's wins.
+    """
+    del runtime, participant_key
+    return DEFAULT_RTC_CONFIGURATION
 
 
 def meeting_brand(meeting: MeetingSummary) -> Brand | None:

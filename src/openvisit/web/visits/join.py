@@ -33,10 +33,10 @@ from openvisit.web.consumer.rendering import Brand, gettext_for, page_language, 
 from openvisit.web.deps import RuntimeDep
 from openvisit.web.rendering import PageRoute
 from openvisit.web.visits.common import (
-    DEFAULT_RTC_CONFIGURATION,
     PRIVATE_HEADERS,
     json_error,
     meeting_brand,
+    page_rtc_configuration,
     script_config,
     when,
 )
@@ -183,7 +183,7 @@ def _visit_page(
         pingUrl=f"{base}/check/ping",
         downloadUrl=f"{base}/check/download",
         joinUrl=base,
-        rtcConfiguration=DEFAULT_RTC_CONFIGURATION,
+        rtcConfiguration=page_rtc_configuration(runtime, entrant.participant_key),
     )
     context = {
         "brand": meeting_brand(meeting),

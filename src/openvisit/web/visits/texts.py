@@ -103,7 +103,6 @@ def _check_texts(_: Translate) -> dict[str, str]:
         "again": _("Check again"),
         "continue": _("Continue to the waiting room"),
         "continueAnyway": _("Join anyway"),
-        "checkedBefore": _("You checked this device before. Check it again"),
     }
 
 
@@ -164,7 +163,6 @@ def _lobby_texts(_: Translate) -> dict[str, str]:
         "send": _("Send"),
         "you": _("You"),
         "staff": _("Staff"),
-        "noMessages": _("No messages yet."),
         "leaveLobby": _("Leave the waiting room"),
         "leftLobby": _("You left the waiting room. Your place is kept until the visit ends."),
         "rejoin": _("Return to the waiting room"),
@@ -205,7 +203,6 @@ def _call_texts(_: Translate) -> dict[str, str]:
         "chatLabel": _("Message"),
         "leftCall": _("You left the visit."),
         "rejoinCall": _("Rejoin the visit"),
-        "close": _("Close"),
         "role.provider": _("Provider"),
         "role.consumer": _("Patient or client"),
         "role.guest": _("Guest"),
