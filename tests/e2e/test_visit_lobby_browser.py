@@ -97,3 +97,38 @@ def test_a_dropped_network_reconnects_to_the_same_place(app, media_chromium: Bro
         finally:
             you.context.close()
     assert len(sockets) >= 1  # at least one new connection after the drop
+
+
+# Records what the page shows through the Notification API (the test's, not the page's).
+RECORD_NOTIFICATIONS = """
+window.__shown = [];
+const Real = window.Notification;
+window.Notification = class extends Real {
+  constructor(title, options) { super(title, options); window.__shown.push([title, options.body]); }
+};
+"""
+
+
+def test_the_board_notifies_an_arrival(app, media_chromium: Browser, visit: Visit):
+    with serve(app) as base_url:
+        staff = media_chromium.new_context(viewport={"width": 1280, "height": 900})
+        staff.grant_permissions(["notifications"], origin=base_url)
+        staff.add_init_script(RECORD_NOTIFICATIONS)
+        staff.add_cookies(
+            [{"name": SESSION_COOKIE, "value": visit.provider_cookie, "url": base_url}]
+        )
+        try:
+            board = staff.new_page()
+            board.goto(f"{base_url}/visits/today")
+            expect(board.locator('[data-list="upcoming"]')).to_contain_text("Jordan Lee")
+            you = into_lobby(media_chromium, base_url, visit)
+
+            expect(board.locator('[data-list="waiting"]')).to_contain_text("Jordan Lee")
+            board.wait_for_function("() => window.__shown.length === 1")
+            shown = board.evaluate("() => window.__shown")
+            alert_hidden = board.locator("#arrival-alert").is_hidden()
+            you.context.close()
+        finally:
+            staff.close()
+    assert shown == [["Waiting room", "Jordan Lee is waiting (Visit)."]]
+    assert alert_hidden
