@@ -386,7 +386,9 @@ export class Call {
   }
 
   addTile(person) {
-    return new Tile(this.tiles, person);
+    const tile = new Tile(this.tiles, person);
+    tile.setSink(this.devices.speaker); // the speaker chosen in the check or the call
+    return tile;
   }
 
   refresh() {
