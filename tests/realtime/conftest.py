@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -12,8 +13,11 @@ from fastapi.testclient import TestClient
 
 from openvisit.app import create_app
 from openvisit.clock import FixedClock
+from openvisit.join_links import join_token
 from openvisit.realtime.endpoint import Limits
 from openvisit.runtime import Runtime
+from openvisit.store.models import OnlineMeeting
+from tests.bookings.clinic import book_at
 from tests.visits import Visit, make_visit
 
 # Tuesday 07:00 in New York: the day of the 10:00 visit tests/visits.py books.
@@ -54,3 +58,24 @@ def rt_client(rt_app: FastAPI) -> Iterator[TestClient]:
 
 def later(clock: FixedClock, **delta: float) -> None:
     clock.advance(timedelta(**delta))
+
+
+def another_visit(runtime: Runtime, visit: Visit, start: datetime) -> str:
+    """The consumer join token of one more online visit with the same provider."""
+    appointment = book_at(runtime, visit.clinic, start, customers=({"name": "Sam Park"},))
+    meeting_id = str(uuid.uuid4())
+    with runtime.db.write() as session:
+        session.add(
+            OnlineMeeting(
+                id=meeting_id,
+                business_id=visit.clinic["business"],
+                appointment_id=appointment.id,
+                start_date_time=appointment.start_date_time,
+                end_date_time=appointment.end_date_time,
+                created_date_time=runtime.clock.now(),
+                properties={},
+            )
+        )
+    return join_token(
+        runtime.secret_key, meeting_id, role="consumer", version=0, end=appointment.end_date_time
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import anyio
 import anyio.to_thread
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp
@@ -116,14 +117,19 @@ async def _serve(websocket: WebSocket, hub: Hub, limits: Limits) -> None:
     try:
         await _run(websocket, hub, limits, connection)
     finally:
-        await hub.unregister(connection)
-        presence = connection.presence
-        if presence is not None and presence.place in ("lobby", "call"):
-            await _thread(
-                lambda: visits.leave(
-                    hub.runtime.db, hub.runtime.clock, hub.publish_threadsafe, presence
-                )
-            )
+        # Shielded: a server shutting down cancels us, and the stretch must still close.
+        with anyio.CancelScope(shield=True):
+            await _leave(hub, connection)
+
+
+async def _leave(hub: Hub, connection: Connection) -> None:
+    await hub.unregister(connection)
+    presence = connection.presence
+    if presence is not None and presence.place in ("lobby", "call"):
+        runtime = hub.runtime
+        await _thread(
+            lambda: visits.leave(runtime.db, runtime.clock, hub.publish_threadsafe, presence)
+        )
 
 
 async def _refuse(websocket: WebSocket, closed: Closed) -> None:

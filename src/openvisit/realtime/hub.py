@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # How long a queue or waiting-list change waits for more of its kind before it is read.
 COALESCE_SECONDS = 0.05
+STOP_WAIT_SECONDS = 5.0
 
 
 class Hub:
@@ -48,6 +49,7 @@ class Hub:
         self._listeners: dict[str, int] = defaultdict(int)
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._start_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -58,9 +60,15 @@ class Hub:
                 self.started = True
 
     async def stop(self) -> None:
+        """Stop listening; fan-out already under way finishes first (it holds database
+        connections the app is about to close)."""
         for handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
+        if self._tasks:
+            _done, late = await asyncio.wait(set(self._tasks), timeout=STOP_WAIT_SECONDS)
+            for task in late:
+                task.cancel()
         if self.started:
             self.started = False
             await self.bus.stop()
@@ -314,8 +322,13 @@ class Hub:
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work)
-        _background.add(task)  # the loop keeps only weak references to tasks
-        task.add_done_callback(_finished)
+        self._tasks.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("real-time fan-out failed", exc_info=task.exception())
 
 
 def _may_see(member: Connection, event: events.Chat) -> bool:
@@ -340,12 +353,3 @@ def _send_lobbies(connections: Iterable[Connection], lobbies: dict[str, waiting.
         if key != connection.last_lobby:
             connection.last_lobby = key
             connection.push(protocol.LobbyFrame(**lobby.frame_fields()))
-
-
-_background: set[asyncio.Task[Any]] = set()
-
-
-def _finished(task: asyncio.Task[Any]) -> None:
-    _background.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("real-time fan-out failed", exc_info=task.exception())
