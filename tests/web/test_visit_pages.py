@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from openvisit.addresses import Client
 from openvisit.auth.sessions import SESSION_COOKIE, start_session
 from openvisit.auth.users import create_user
+from openvisit.bookings.page_limits import LIMIT
 from openvisit.join_links import join_token
 from openvisit.meetings.device_checks import MAX_RESULT_BYTES
 from openvisit.store.models import MeetingParticipant, OnlineMeeting
@@ -234,6 +235,17 @@ def test_an_oversized_result_is_refused(client, runtime, visit):
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "payloadTooLarge"
     assert participant(runtime, visit.meeting_id) is None
+
+
+def test_results_count_against_the_address_limit(client, visit):
+    for _post in range(LIMIT):
+        assert client.post(f"/join/{visit.consumer_token}/check", json=RESULT).status_code == 200
+
+    answer = client.post(f"/join/{visit.consumer_token}/check", json=RESULT)
+
+    assert answer.status_code == 429
+    assert answer.json()["error"]["code"] == "tooManyRequests"
+    assert int(answer.headers["Retry-After"]) > 0
 
 
 def test_a_result_must_be_json(client, visit):

@@ -19,6 +19,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from openvisit.bookings.page_limits import count_post
+from openvisit.errors import RetryLater
 from openvisit.join_links import read_join_token
 from openvisit.link_tokens import InvalidLink
 from openvisit.meetings.access import Entrant, JoinRefused, check_join_link, load_meeting
@@ -30,7 +32,7 @@ from openvisit.meetings.device_checks import (
 )
 from openvisit.runtime import Runtime
 from openvisit.web.consumer.rendering import Brand, gettext_for, page_language, render
-from openvisit.web.deps import RuntimeDep
+from openvisit.web.deps import ClientDep, RuntimeDep
 from openvisit.web.rendering import PageRoute
 from openvisit.web.visits.common import (
     PRIVATE_HEADERS,
@@ -72,7 +74,9 @@ def check_page(
 
 
 @router.post("/join/{token}/check")
-async def store_check(request: Request, runtime: RuntimeDep, token: str) -> Response:
+async def store_check(
+    request: Request, runtime: RuntimeDep, client: ClientDep, token: str
+) -> Response:
     # JSON only: a cross-site form cannot send it without the browser asking first (CORS),
     # so the token in the address is all the authority this needs.
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -80,6 +84,13 @@ async def store_check(request: Request, runtime: RuntimeDep, token: str) -> Resp
     body = await _bounded_body(request)
     if body is None:
         return json_error(413, "payloadTooLarge", f"At most {MAX_RESULT_BYTES} bytes.")
+    try:
+        # Each result is a write: the consumer pages' limit per address applies.
+        await run_in_threadpool(count_post, runtime.db, runtime.clock.now(), client.address)
+    except RetryLater as refused:
+        answer = json_error(429, "tooManyRequests", refused.message)
+        answer.headers["Retry-After"] = str(refused.retry_after_seconds)
+        return answer
     entrant = await run_in_threadpool(_entrant, runtime, token)
     if isinstance(entrant, JoinRefused):
         status = REFUSED_STATUS[entrant.reason]
