@@ -204,6 +204,14 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         consumer.media_arrives()
         provider.media_arrives()
 
+        # So does the provider's.
+        board.reload()
+        expect(board.locator("#stage-call")).to_be_visible(timeout=15000)
+        provider.media_arrives()
+        consumer.media_arrives()
+        expect(board.locator("#tiles .tile.remote")).to_have_count(1)
+        expect(you.locator("#tiles .tile.remote")).to_have_count(1)
+
         # The network drops and comes back: the page reconnects, resumes, and the call
         # goes on with media and chat.
         you.context.set_offline(True)
