@@ -94,7 +94,7 @@ class Side:
 
 
 @pytest.fixture
-def sides(media_chromium: Browser) -> Iterator[list[Side]]:
+def sides() -> Iterator[list[Side]]:
     made: list[Side] = []
     yield made
     for side in made:
