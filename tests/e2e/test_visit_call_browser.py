@@ -62,8 +62,13 @@ class Side:
     """One person's browser context and page, with what the test checks on it."""
 
     def __init__(self, browser: Browser, base_url: str, viewport: ViewportSize) -> None:
+        phone = viewport["width"] < 600
         self.context: BrowserContext = browser.new_context(
-            viewport=viewport, locale="en-US", timezone_id="America/New_York"
+            viewport=viewport,
+            locale="en-US",
+            timezone_id="America/New_York",
+            is_mobile=phone,
+            has_touch=phone,
         )
         self.context.grant_permissions(MEDIA, origin=base_url)
         self.page: Page = self.context.new_page()
@@ -173,6 +178,9 @@ def test_a_whole_visit(app, media_chromium: Browser, visit: Visit, folder: Path,
         assert len(their_stats) == len(our_stats) == 1
         consumer.shot(folder, "call-phone")
         provider.shot(folder, "call-desktop")
+        # Screen share is for desktop browsers: a touch phone does not offer it.
+        expect(you.get_by_role("button", name="Share screen")).to_be_hidden()
+        expect(board.get_by_role("button", name="Share screen")).to_be_visible()
 
         # Muting shows on the other side; the people list names both.
         you.get_by_role("button", name="Mute").click()

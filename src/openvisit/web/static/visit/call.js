@@ -207,6 +207,7 @@ class Tile {
       flags.push(t("sharing"));
     }
     this.flags.textContent = flags.length ? `(${flags.join(", ")})` : "";
+    this.figure.dataset.screen = String(Boolean(media.screen)); // shown whole, not cropped
   }
 
   setState(state) {
