@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from tests.realtime.peers import Peer, connected, hello
 from tests.visits import Visit
 
 
-def _status(peer: Peer, wanted: str) -> dict[str, object]:
+def _status(peer: Peer, wanted: str) -> dict[str, Any]:
     while True:
-        board = peer.until("board")["board"]
+        board: dict[str, Any] = peer.until("board")["board"]
         if board["appointments"][0]["status"] == wanted:
             return board
 
