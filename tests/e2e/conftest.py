@@ -50,3 +50,23 @@ def browser_context(chromium: Browser) -> Iterator[BrowserContext]:
     context = chromium.new_context()
     yield context
     context.close()
+
+
+# Fake camera and microphone (a test pattern and a beep) and loopback ICE, as measured in
+# shared/notes/media-stack.md. No --use-fake-ui-for-media-stream: each context grants
+# (or withholds) the camera and microphone itself, so a test can also see them blocked.
+MEDIA_ARGS = [
+    *CHROMIUM_ARGS,
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="module")
+def media_chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS)
+        yield browser
+        browser.close()

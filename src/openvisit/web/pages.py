@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from openvisit.web import api_docs, consumer, feeds, outbox, sign_in
+from openvisit.web import api_docs, consumer, feeds, outbox, sign_in, visits
 from openvisit.web.redirects import STAFF_HOME
 from openvisit.web.rendering import STATIC_DIR, PageRoute, StaticAssets, see_other
 
@@ -14,6 +14,7 @@ router.include_router(api_docs.router)
 router.include_router(consumer.router)
 router.include_router(feeds.router)
 router.include_router(outbox.router)
+router.include_router(visits.router)
 router.mount("/static", StaticAssets(directory=STATIC_DIR), name="static")
 
 
