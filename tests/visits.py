@@ -1,13 +1,13 @@
 """A booked online visit for tests of the lobby, the call and the pages.
 
-`make_visit` books through the booking service (New York clinic of tests/bookings), gives
-it its online meeting, signs a consumer join link, and signs in the provider (Dr. Ann,
-whose staff e-mail the staff user shares), so a test can open both sides.
+`make_visit` books an online appointment through the booking service (New York clinic of
+tests/bookings), which gives it its online meeting; it signs a consumer join link and
+signs in the provider (Dr. Ann, whose staff e-mail the staff user shares), so a test can
+open both sides.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +15,8 @@ from openvisit.addresses import Client
 from openvisit.auth.sessions import start_session
 from openvisit.auth.users import UserView, create_user
 from openvisit.join_links import join_token
+from openvisit.meetings.appointment_meetings import meeting_of
 from openvisit.runtime import Runtime
-from openvisit.store.models import OnlineMeeting
 from tests.bookings.clinic import TUESDAY_10, Clinic, book_at, make_clinic
 
 
@@ -39,14 +39,9 @@ def make_visit(
         clinic,
         start,
         customers=({"name": "Jordan Lee", "emailAddress": "jordan@example.test"},),
+        details={"isLocationOnline": True},
     )
-    meeting_id = _give_meeting(
-        runtime,
-        clinic["business"],
-        appointment.id,
-        appointment.start_date_time,
-        appointment.end_date_time,
-    )
+    meeting_id = _meeting_of(runtime, appointment.id)
     token = join_token(
         runtime.secret_key, meeting_id, role="consumer", version=0, end=appointment.end_date_time
     )
@@ -62,25 +57,12 @@ def make_visit(
     return Visit(clinic, appointment.id, meeting_id, token, provider, signed_in.nonce)
 
 
-def _give_meeting(
-    runtime: Runtime, business_id: str, appointment_id: str, start: datetime, end: datetime
-) -> str:
-    # Until bookings make the meeting of an online appointment themselves (issue 10, the
-    # online meetings branch), the visit's meeting is written here.
-    meeting_id = str(uuid.uuid4())
-    with runtime.db.write() as session:
-        session.add(
-            OnlineMeeting(
-                id=meeting_id,
-                business_id=business_id,
-                appointment_id=appointment_id,
-                start_date_time=start,
-                end_date_time=end,
-                created_date_time=runtime.clock.now(),
-                properties={},
-            )
-        )
-    return meeting_id
+def _meeting_of(runtime: Runtime, appointment_id: str) -> str:
+    """The meeting the booking gave the online appointment, in the same transaction."""
+    with runtime.db.read() as session:
+        meeting = meeting_of(session, appointment_id)
+        assert meeting is not None, "an online appointment has its meeting"
+        return meeting.id
 
 
 def _provider(runtime: Runtime) -> UserView:

@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from openvisit import i18n
+from openvisit.meetings import ice
 from openvisit.meetings.access import MeetingSummary
 from openvisit.runtime import Runtime
 from openvisit.web.consumer.rendering import Brand, environment
@@ -22,21 +23,15 @@ from openvisit.web.consumer.zones import consumer_zone
 from openvisit.web.visits.texts import client_texts
 
 SOCKET_PATH = "/realtime/v1"
-# Until the ICE settings land (issue 10, the media branch), pages start with no ICE
-# servers: host candidates only, which is what a loopback or same-network call needs.
-DEFAULT_RTC_CONFIGURATION: Mapping[str, Any] = {"iceServers": [], "iceTransportPolicy": "all"}
 # A visit's page names its people: no search engine, no referrer to elsewhere.
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex"}
 
 
 def page_rtc_configuration(runtime: Runtime, participant_key: str) -> Mapping[str, Any]:
-    """The RTC configuration a page's network check gathers against.
-
-    The one place to wire meetings/ice.py (per-participant TURN credentials) into the
-    pages once the ICE settings land; in the visit itself the `welcome` frame's wins.
-    """
-    del runtime, participant_key
-    return DEFAULT_RTC_CONFIGURATION
+    """The RTC configuration a page's network check gathers against: the configured
+    STUN/TURN servers, with TURN credentials of this participant's own (meetings/ice.py).
+    In the call itself the `welcome` frame's, fresh at each connection, is used."""
+    return ice.rtc_configuration(runtime.ice, participant_key, runtime.clock.now())
 
 
 def meeting_brand(meeting: MeetingSummary) -> Brand | None:
