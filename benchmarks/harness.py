@@ -184,10 +184,10 @@ def server(
     port = free_port()
     env = {
         **os.environ,
-        **(env or {}),
+        "OPENVISIT_SECRET_KEY": secrets.token_urlsafe(48),
+        **(env or {}),  # may name the secret, for links signed before the start
         "OPENVISIT_DATA_DIR": str(data_dir),
         "OPENVISIT_DATABASE_URL": url,
-        "OPENVISIT_SECRET_KEY": secrets.token_urlsafe(48),
         "OPENVISIT_PORT": str(port),
     }
     if workers > 1 and url.startswith("sqlite") and "OPENVISIT_REDIS_URL" not in env:

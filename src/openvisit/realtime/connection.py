@@ -158,17 +158,23 @@ class Connection:
         await self.send_text(protocol.encode(frame))
 
     async def run_writer(self, heartbeat_seconds: float) -> None:
-        """Write queued frames, and a ping after every `heartbeat_seconds` of quiet."""
+        """Write queued frames, and a ping every `heartbeat_seconds` however busy the
+        connection is: the client's pong is what proves it is still there."""
+        next_ping = self.loop.time() + heartbeat_seconds
         while True:
             try:
-                item = await asyncio.wait_for(self._outbox.get(), heartbeat_seconds)
+                wait = max(0.0, next_ping - self.loop.time())
+                item = await asyncio.wait_for(self._outbox.get(), wait)
             except TimeoutError:
-                await self.write(protocol.ServerPing(t=round(self.loop.time() * 1000)))
-                continue
+                item = None
             if isinstance(item, tuple):
                 await self._close(*item)
                 return
-            await self.write(item)
+            if item is not None:
+                await self.write(item)
+            if self.loop.time() >= next_ping:
+                await self.write(protocol.ServerPing(t=round(self.loop.time() * 1000)))
+                next_ping = self.loop.time() + heartbeat_seconds
 
     async def _close(self, code: int, reason: str) -> None:
         self.closing = True
