@@ -9,6 +9,7 @@ tested; only the host name, ports and certificate paths are swapped for loopback
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import signal
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets.exceptions
+import websockets.sync.client
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -125,6 +128,7 @@ class Deployment:
     demo_output: str
     token: str
     client: httpx.Client
+    tls: ssl.SSLContext  # trusts the proxy's certificate
 
 
 def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes]) -> str:
@@ -191,6 +195,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 demo_output=output,
                 token=re.findall(r"^ovt_\S+$", output, re.M)[-1],
                 client=client,
+                tls=context,
             )
     finally:
         _stop(nginx, signal.SIGQUIT)  # graceful: finish open requests, then exit
@@ -230,3 +235,16 @@ def test_plain_http_is_redirected_to_https(deployment):
 
     assert response.status_code == 301
     assert response.headers["location"] == f"https://{HOST}/healthz"
+
+
+def test_the_visits_websocket_is_upgraded_through_the_proxy(deployment):
+    # A join link that is not valid: the server itself answers, so the upgrade went through.
+    url = deployment.base_url.replace("https://", "wss://") + "/realtime/v1"
+    with websockets.sync.client.connect(url, ssl=deployment.tls, open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "hello", "v": 1, "join": "not-a-token"}))
+        frame = json.loads(socket.recv(timeout=10))
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            socket.recv(timeout=10)
+
+    assert frame["type"] == "error"
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
