@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from openvisit.store.models import Notification, NotificationEvent, table_of
@@ -226,26 +226,22 @@ def appointment_log(
     session: Session, appointment_id: str
 ) -> tuple[Sequence[Notification], Sequence[NotificationEvent]]:
     """An appointment's notifications by due time, and all their log rows in order."""
-    notifications = session.scalars(
-        select(Notification)
-        .where(Notification.appointment_id == appointment_id)
-        .order_by(Notification.due_at, Notification.kind, Notification.id)
-    ).all()
-    events = session.scalars(
-        select(NotificationEvent)
-        .where(NotificationEvent.notification_id.in_([row.id for row in notifications]))
-        .order_by(NotificationEvent.id)
-    ).all()
-    return notifications, events
+    return _log(session, Notification.appointment_id == appointment_id)
 
 
 def meeting_log(
     session: Session, meeting_id: str
 ) -> tuple[Sequence[Notification], Sequence[NotificationEvent]]:
     """An online meeting's texts (meetings/sms.py) by due time, and their log rows."""
+    return _log(session, Notification.meeting_id == meeting_id)
+
+
+def _log(
+    session: Session, owned_by: ColumnElement[bool]
+) -> tuple[Sequence[Notification], Sequence[NotificationEvent]]:
     notifications = session.scalars(
         select(Notification)
-        .where(Notification.meeting_id == meeting_id)
+        .where(owned_by)
         .order_by(Notification.due_at, Notification.kind, Notification.id)
     ).all()
     events = session.scalars(
