@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/run.py [--repeat 15] [--backends sqlite postgresql]
                                        [--history 200000] [--workers 2] [--booking-runs 1]
                                        [--no-breakdown] [--no-login-flood]
+                                       [--visits 5] [--no-visit]
 
 Each database is seeded with the benchmark business (20 staff, 5,000 future
 appointments), then copied, and the copy gets two years of past appointments until it
@@ -12,7 +13,9 @@ without; target <= 1.3). A report, not a test: it exits 0 whether or not a targe
 What is measured and how is described in docs/performance.md. PostgreSQL must answer on
 127.0.0.1:5432 with trust authentication for `postgres` (./scripts/ensure-services); the
 benchmark creates databases named `openvisit_bench*` and drops them at the end. A full
-run takes about ten minutes on two quiet cores.
+run takes about ten minutes on two quiet cores. Last come `--visits` visits in Chromium
+(benchmarks/visit.py, SQLite): on a shared machine run it all under the browser lock
+(`flock /tmp/browser.lock benchmarks/run`), or pass `--no-visit`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 import availability
 import booking
 import login_flood
+import visit
 from availability import READ_SCOPES, engine_probes, print_figures
 from booking import WRITE_SCOPES, Outcome, describe, free_pairs, single_jobs
 from breakdown import breakdown
@@ -91,6 +95,8 @@ def main() -> int:
     parser.add_argument(
         "--no-login-flood", action="store_true", help="skip the login-flood benchmark"
     )
+    parser.add_argument("--visits", type=int, default=5, help="visits timed in Chromium (docs: 20)")
+    parser.add_argument("--no-visit", action="store_true", help="skip the browser visits")
     args = parser.parse_args()
     began = time.perf_counter()
     print(
@@ -117,6 +123,8 @@ def main() -> int:
     import slot_listing  # noqa: PLC0415 - a large clinic of its own, seeded per backend
 
     print("\n".join(slot_listing.report(args.backends, args.repeat)))
+    if not args.no_visit:
+        print("\n".join(visit.report(args.visits)))
     _print_summary(table, outcomes, sizes)
     print(f"\n(total {time.perf_counter() - began:.0f} s; load average now {load_average()})")
     return 0
