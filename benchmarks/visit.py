@@ -10,11 +10,11 @@ media-stack.md). Then, visit after visit, in two fresh browser contexts: the con
 
 Every time is taken inside the pages, not by polling from Python: visit_probe.js, installed
 before the page's scripts, stamps `performance.timeOrigin + performance.now()` on each
-<body data-stage> change, each click, each online/offline event, and the first getStats()
-poll (every 10 ms) finding inbound video framesDecoded > 0 on each RTCPeerConnection the
-page makes. So a "first frame" is late by at most one poll plus one getStats call. The two
-pages' stamps share the machine's clock. Python only drives the pages and waits for the
-stamps to appear. Per visit:
+<body data-stage> change, each click, each online/offline event, each WebSocket's opening,
+and the first getStats() poll (every 10 ms) finding inbound video framesDecoded > 0 on each
+RTCPeerConnection the page makes. So a "first frame" is late by at most one poll plus one
+getStats call. The two pages' stamps share the machine's clock. Python only drives the
+pages and waits for the stamps to appear. Per visit:
 
 - join: link open (the join page's navigation start) to the waiting room shown (data-stage
   "lobby", set in the task that writes the queue position), device check included, with
@@ -27,7 +27,7 @@ stamps to appear. Per visit:
 - rejoin after a dropped network: the consumer's context goes offline (`--offline`
   seconds, 1 by default), then online; from the page's `online` event to the first frame
   on a peer connection made after it, at both sides (the page reconnects its WebSocket,
-  resumes, and offers a new connection);
+  resumes, and offers a new connection), and to the first WebSocket opened after it;
 - rejoin after a reload: from the new page's navigation start to the first frame on a new
   peer connection, at both sides (the check passed before, so the page goes straight in).
 
@@ -103,8 +103,9 @@ CHECK = ("  check: Start -> Continue click", "")
 ENTER = ("  entering: Continue -> waiting room", "")
 ADMIT = ("admit -> first remote frame", "consumer"), ("admit -> first remote frame", "provider")
 BACK = ("network back -> frames again", "consumer"), ("network back -> frames again", "provider")
+SOCKET = ("  socket: network back -> WebSocket open", "")
 RELOAD = ("reload -> frames again", "consumer"), ("reload -> frames again", "provider")
-FIGURES = (JOIN, PAGE, CHECK, ENTER, *ADMIT, *BACK, *RELOAD)
+FIGURES = (JOIN, PAGE, CHECK, ENTER, *ADMIT, *BACK, SOCKET, *RELOAD)
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,8 @@ class Visit:
         back = float(_probe(you)["online"][-1])
         samples.add(BACK[0], back, _first_frame(you, back))
         samples.add(BACK[1], back, _first_frame(self.provider, back))
+        sockets = _probe(you)["sockets"]
+        samples.add(SOCKET, back, min(s["opened"] for s in sockets if (s["opened"] or 0) >= back))
 
     def reload(self, samples: Samples) -> None:
         self.consumer.reload()

@@ -5,12 +5,13 @@
 //   with the moment it was set (a MutationObserver, called in the same task);
 // - clicks: every click on the page (capture phase) with the control's text;
 // - online / offline: the moments the page heard the browser's events;
+// - sockets: every WebSocket the page opened, when it was made and when it opened;
 // - peers: every RTCPeerConnection the page made, when, and the first moment a getStats()
 //   poll (every POLL_MS) found inbound video framesDecoded > 0 on it.
 (() => {
   const POLL_MS = 10;
   const at = () => performance.timeOrigin + performance.now();
-  const probe = { stages: [], clicks: [], online: [], offline: [], peers: [] };
+  const probe = { stages: [], clicks: [], online: [], offline: [], sockets: [], peers: [] };
   window.visitProbe = probe;
 
   new MutationObserver(() => {
@@ -31,6 +32,18 @@
   );
   addEventListener("online", () => probe.online.push(at()));
   addEventListener("offline", () => probe.offline.push(at()));
+
+  const NativeSocket = window.WebSocket;
+  window.WebSocket = class extends NativeSocket {
+    constructor(...args) {
+      super(...args);
+      const socket = { created: at(), opened: null };
+      probe.sockets.push(socket);
+      this.addEventListener("open", () => {
+        socket.opened = at();
+      });
+    }
+  };
 
   const Native = window.RTCPeerConnection;
   if (typeof Native !== "function") {
