@@ -40,7 +40,7 @@ from typing import Any
 
 import uvicorn
 
-from openvisit import telemetry
+from openvisit import malloc_arenas, telemetry
 from openvisit.connections import ConnectionLimits
 
 logger = logging.getLogger("uvicorn.error")
@@ -120,6 +120,7 @@ def run_worker(options: WorkerOptions, serving: EventType, parent: int) -> None:
     `serving` is set once the server has started, so the supervisor can tell a worker
     that failed to start from one that died later.
     """
+    malloc_arenas.limit_arenas()  # before any thread: see malloc_arenas.py
     die_with_parent(parent)
     # A terminal's hang-up reaches the whole process group; reloading is the supervisor's.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
