@@ -14,6 +14,7 @@ import anyio.to_thread
 import redis
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from openvisit import __version__, delivery, logs
 from openvisit.addresses import parse_networks
@@ -143,7 +144,7 @@ def create_app(
             yield
         app.state.runtime.db.dispose()
 
-    app = FastAPI(
+    app = OpenVisitApp(
         title="OpenVisit",
         version=__version__,
         description=API_DESCRIPTION,
@@ -156,7 +157,6 @@ def create_app(
     install_error_handlers(app)
     app.include_router(graph_router())
     app.include_router(pages.router)
-    app.router.routes.extend(realtime.routes())
     _add_health(app)
     app.state.admission = admission
     app.add_middleware(AdmissionMiddleware, limiter=admission)  # innermost: sees Graph paths
@@ -173,6 +173,18 @@ def create_app(
     # Outermost of ours: request ids and the 500 answer cover what every other one does.
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+class OpenVisitApp(FastAPI):
+    """The application, which hands its real-time WebSockets to realtime/endpoint.py
+    before its middleware stack (see `realtime.asgi` for why)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if realtime.is_realtime(scope):
+            scope["app"] = self
+            await realtime.asgi(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _dispatching(settings: Settings, runtime: Runtime) -> AbstractAsyncContextManager[None]:

@@ -249,10 +249,16 @@ def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
 # and sending one update to all 5,000 took the same 0.3-0.8 s with any of the three.
 # ws_max_size: a client message (chat, an SDP offer, a device check) is a few KB at most;
 # uvicorn's default of 16 MiB would let each of 5,000 clients make the server buffer that.
+# ws_ping_interval: the real-time protocol has its own heartbeat (one loop pings every
+# connection; the page answers, and a silent one is closed: docs/realtime-protocol.md),
+# which also keeps proxies from timing the socket out. uvicorn's protocol-level ping would
+# add a timer per connection, and wake-ups, to prove the same thing twice.
 WEBSOCKET_OPTIONS: dict[str, Any] = {
     "ws": "websockets-sansio",
     "ws_per_message_deflate": False,
     "ws_max_size": 64 * 1024,
+    "ws_ping_interval": None,
+    "ws_ping_timeout": None,
 }
 
 

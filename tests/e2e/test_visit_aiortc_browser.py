@@ -69,7 +69,10 @@ def test_an_aiortc_participant_and_a_browser(
                 peer = threaded.peer
                 assert peer.welcome["you"]["role"] == "consumer"
                 assert peer.welcome["snapshot"]["state"] == "lobby"
-                assert peer.welcome["snapshot"]["lobby"]["position"] == 1
+                lobby = threaded.run(
+                    lambda: peer.wait_for(lambda f: f["type"] == "lobby", timeout=10), timeout=15
+                )
+                assert lobby["position"] == 1
 
                 item = board.locator("#waiting-list > li").filter(has_text="Jordan Lee")
                 expect(item).to_be_visible(timeout=10000)

@@ -175,11 +175,9 @@ def test_the_estimate_uses_the_real_length_of_finished_calls(
     clock.advance(2 * MIN)
     entrant = check_join_link(day.db, secret_key=day.secret_key, token=early, now=clock.now())
     waiter = visits.enter(day.db, clock, capture, entrant, "c3")
-    lobby = waiting.lobby_for(
-        day.db, clock, waiter.meeting_id, waiter.staff_member_ids, waiter.participant_id
-    )
+    lobby = waiting.queue_of(day.db, clock, waiter.staff_member_ids[0]).get(waiter.participant_id)
     assert lobby is not None
     # The 09:00 patient is late, so only the call in progress stands before them:
     # 12 expected minutes, 2 of them gone. The provider is busy in another visit's call.
-    assert (lobby.position, lobby.queue_length, lobby.estimated_wait_seconds) == (1, 1, 10 * 60)
+    assert (lobby.position, lobby.estimated_wait_seconds) == (1, 10 * 60)
     assert lobby.provider["state"] == "inCall"

@@ -143,6 +143,7 @@ def test_no_hello_in_time_gets_4408_and_a_silent_client_too(
 def test_the_server_pings_and_answers_pings(visit_runtime: Runtime, visit: Visit) -> None:
     with TestClient(build_app(visit_runtime, FAST)) as client, connected(client) as peer:
         hello(peer, join=visit.consumer_token)
+        assert peer.until("lobby")["position"] == 1
         message = peer._receive(3)
         assert '"type":"ping"' in message["text"]
         peer.send({"type": "ping", "t": 5})

@@ -125,7 +125,7 @@ def test_a_visit_crosses_two_processes(servers, visit: Visit) -> None:
         welcome = consumer.hello(join=visit.consumer_token)
         consumer_id = welcome["you"]["participantId"]
         assert welcome["snapshot"]["state"] == "lobby"
-        assert welcome["snapshot"]["lobby"]["position"] == 1
+        assert consumer.until("lobby")["position"] == 1
         # (B's own welcome is followed by the empty list; the consumer's arrival fills it.)
         arrived = provider.until("waiting", check=lambda frame: bool(frame["waiting"]))
         assert [w["participantId"] for w in arrived["waiting"]] == [consumer_id]

@@ -53,7 +53,7 @@ def test_the_state_table_is_the_documents() -> None:
             connection_id="c", heartbeat_seconds=20, you={}, rtc_configuration={}, snapshot={}
         ),
         protocol.SignalFrame(from_="p", description={"type": "offer", "sdp": "x"}),
-        protocol.LobbyFrame(position=1, queue_length=2, estimated_wait_seconds=3, provider={}),
+        protocol.LobbyFrame(position=1, estimated_wait_seconds=3, provider={}),
         protocol.Ack(id="a", chat_id=4),
     ],
 )

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from openvisit.clock import FixedClock
+from openvisit.realtime import hub
 from openvisit.runtime import Runtime
 from openvisit.store.models import (
     MeetingAttendance,
@@ -39,7 +40,8 @@ def test_a_reload_keeps_the_lobby_place_and_an_admitted_consumer_returns_to_the_
         first = hello(consumer, join=visit.consumer_token)
     clock.advance(timedelta(minutes=5))
     with connected(rt_client) as later_one:  # a 11:00 patient arrives while they are away
-        assert hello(later_one, join=other)["snapshot"]["lobby"]["position"] == 1
+        hello(later_one, join=other)
+        assert later_one.until("lobby")["position"] == 1
         with connected(rt_client) as consumer:
             again = hello(
                 consumer,
@@ -47,7 +49,7 @@ def test_a_reload_keeps_the_lobby_place_and_an_admitted_consumer_returns_to_the_
                 resume={"connectionId": first["connectionId"], "lastSeq": 1},
             )
             assert again["snapshot"]["state"] == "lobby"
-            assert again["snapshot"]["lobby"]["position"] == 1
+            assert consumer.until("lobby")["position"] == 1
             assert again["you"]["participantId"] == first["you"]["participantId"]
             assert later_one.until("lobby")["position"] == 2
     with visit_runtime.db.read() as session:
@@ -140,6 +142,7 @@ def test_running_late_reaches_the_waiting_room(rt_client: TestClient, visit: Vis
     ):
         hello(provider, meeting=visit.meeting_id)
         hello(consumer, join=visit.consumer_token)
+        assert consumer.until("lobby")["provider"]["state"] == "ready"
         provider.send(
             {"type": "providerStatus", "state": "late", "lateMinutes": 10, "message": "Sorry!"}
         )
@@ -213,3 +216,25 @@ def test_consumer_and_provider_on_two_app_instances_sharing_one_database_and_bus
         with connected(second) as tab:  # the consumer's second tab, on the other one
             hello(tab, join=visit.consumer_token)
             assert consumer.closed()[0] == 4409
+
+
+def test_a_waiter_hears_of_arrivals_ahead_of_them_and_not_of_those_behind(
+    rt_client: TestClient, visit: Visit, visit_runtime: Runtime
+) -> None:
+    # Thousands wait at once in a busy waiting room: an arrival behind everyone must not
+    # cost a frame to each of them (docs/performance.md, "Waiting room fan-out").
+    today = visit_runtime.clock.now()  # in UTC: New York's 10:00 visit is at 15:00
+    at_eleven = another_visit(visit_runtime, visit, today.replace(hour=16))
+    at_three = another_visit(visit_runtime, visit, today.replace(hour=20))
+    with connected(rt_client) as eleven:
+        hello(eleven, join=at_eleven)
+        assert eleven.until("lobby")["position"] == 1
+        with connected(rt_client) as ten:  # the 10:00 patient goes ahead
+            hello(ten, join=visit.consumer_token)
+            assert ten.until("lobby")["position"] == 1
+            assert eleven.until("lobby")["position"] == 2
+            with connected(rt_client) as three:  # the 15:00 one goes behind both
+                hello(three, join=at_three)
+                assert three.until("lobby")["position"] == 3
+                ten.nothing_for(hub.COALESCE_SECONDS + 0.5)
+                eleven.nothing_for(0.1)

@@ -46,7 +46,6 @@ class CallInProgress:
 @dataclass(frozen=True, slots=True)
 class Place:
     position: int  # 1 is next
-    queue_length: int
     estimated_wait_seconds: int
 
 
@@ -84,6 +83,6 @@ def places(
     for position, waiter in enumerate(queue, start=1):
         # Their call starts when the calls ahead are done, but not before their time.
         wait = max(ahead, waiter.appointment_start - now, timedelta(0))
-        result[waiter.participant_id] = Place(position, len(queue), round(wait.total_seconds()))
+        result[waiter.participant_id] = Place(position, round(wait.total_seconds()))
         ahead = wait + waiter.expected
     return result

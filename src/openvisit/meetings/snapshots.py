@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openvisit.clock import Clock
-from openvisit.meetings import waiting
 from openvisit.meetings.access import MeetingSummary, load_meeting
 from openvisit.meetings.visits import DEFAULT_MEDIA, Presence, chat_message
 from openvisit.store.db import Database
@@ -44,10 +43,9 @@ def snapshot(
             "deviceCheck": me.device_check if me is not None else None,
         }
     if state == "lobby":
-        lobby = waiting.lobby_for(
-            db, clock, presence.meeting_id, presence.staff_member_ids, presence.participant_id
-        )
-        result["lobby"] = lobby.frame_fields() if lobby else None
+        # A waiter's numbers come from their whole queue's read, which the real-time hub
+        # makes once for all of that queue's waiters and sends as a `lobby` frame.
+        result["lobby"] = None
     if presence.is_staff and state == "call":
         result["lobby"] = {"waiting": waiting_list(db, clock, [presence.meeting_id])}
     return result

@@ -40,17 +40,24 @@ class Lobby:
     """What one waiter's page shows: the `lobby` frame's fields."""
 
     position: int
-    queue_length: int
-    estimated_wait_seconds: int
+    estimated_wait_seconds: int  # to the minute the page shows (see shown_wait)
     provider: Mapping[str, Any]
 
     def frame_fields(self) -> dict[str, Any]:
         return {
             "position": self.position,
-            "queueLength": self.queue_length,
             "estimatedWaitSeconds": self.estimated_wait_seconds,
             "provider": dict(self.provider),
         }
+
+
+def shown_wait(seconds: int) -> int:
+    """An estimate as precise as the waiting room shows it: 0 under a minute, else whole
+    minutes (rounded half up, as the page's Math.round). A waiter's frame is sent when
+    what they see changes, so estimates that drift by seconds must not count as news."""
+    if seconds < 60:
+        return 0
+    return (seconds + 30) // 60 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,19 +121,6 @@ def queue_of_meeting(db: Database, clock: Clock, meeting_id: str) -> dict[str, L
         return _lobbies(session, [meeting_id], clock.now(), None)
 
 
-def lobby_for(
-    db: Database,
-    clock: Clock,
-    meeting_id: str,
-    staff_member_ids: tuple[str, ...],
-    participant_id: str,
-) -> Lobby | None:
-    """One waiter's lobby numbers (None when they do not wait now)."""
-    if staff_member_ids:
-        return queue_of(db, clock, staff_member_ids[0]).get(participant_id)
-    return queue_of_meeting(db, clock, meeting_id).get(participant_id)
-
-
 def _lobbies(
     session: Session, meeting_ids: Iterable[str], now: datetime, staff_member_id: str | None
 ) -> dict[str, Lobby]:
@@ -149,7 +143,7 @@ def _lobbies(
         if provider["state"] == "ready" and call_meeting not in (None, waiter.meeting_id):
             provider["state"] = "inCall"
         result[waiter.participant_id] = Lobby(
-            place.position, place.queue_length, place.estimated_wait_seconds, provider
+            place.position, shown_wait(place.estimated_wait_seconds), provider
         )
     return result
 

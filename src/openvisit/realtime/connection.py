@@ -69,14 +69,19 @@ class IllegalTransition(RuntimeError):
 
 Send = Callable[[str], Awaitable[None]]
 Close = Callable[[int, str], Awaitable[None]]
+_CloseItem = tuple[int, str]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Connection:
     """A connected page: who it is (after hello), its state, and its outgoing frames.
 
-    Frames are queued by `push` (from the hub, never blocking) and written by one writer
-    task, which also sends the heartbeat pings, so one slow client delays nobody else.
+    A waiting room holds thousands of these, so an idle one owns no task, no queue and no
+    timer: the page's own ASGI task reads its frames, `push` (from the hub, never blocking)
+    appends to a plain list and starts a short-lived flusher only while something is to be
+    written, and the hub's one heartbeat loop pings every connection (docs/performance.md,
+    "Waiting room fan-out"). One slow client still delays nobody else: its flusher waits
+    alone, and past OUTBOX_LIMIT it is closed.
     """
 
     connection_id: str
@@ -90,12 +95,12 @@ class Connection:
     board_meeting_ids: tuple[str, ...] = ()  # a board: the meetings of that day
     seq: int = 0
     closing: bool = False
-    last_lobby: tuple[int, int, int, str] | None = None
+    last_lobby: tuple[object, ...] | None = None
+    heard_at: float = 0.0  # loop time of the client's latest frame (the heartbeat's check)
     # Until the welcome is queued, frames wait here: the welcome always comes first.
     early: list[protocol.ServerFrame] | None = field(default_factory=list)
-    _outbox: asyncio.Queue[protocol.ServerFrame | tuple[int, str]] = field(
-        default_factory=lambda: asyncio.Queue(OUTBOX_LIMIT)
-    )
+    _outbox: list[protocol.ServerFrame | _CloseItem] = field(default_factory=list)
+    _flusher: asyncio.Task[None] | None = None
 
     @property
     def participant_id(self) -> str | None:
@@ -119,6 +124,9 @@ class Connection:
             raise IllegalTransition(f"{self.state.value} -> {to.value}")
         self.state = to
 
+    def heard(self) -> None:
+        self.heard_at = self.loop.time()
+
     def push(self, frame: protocol.ServerFrame) -> None:
         """Queue a frame for this client (from this connection's loop only)."""
         if self.closing:
@@ -126,11 +134,12 @@ class Connection:
         if self.early is not None:
             self.early.append(frame)
             return
-        try:
-            self._outbox.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._outbox) >= OUTBOX_LIMIT:
             logger.info("connection %s fell behind; closing it", self.connection_id)
             self.close(4408, "too slow: reconnect")
+            return
+        self._outbox.append(frame)
+        self._flush_soon()
 
     def welcome(self, frame: protocol.ServerFrame) -> None:
         """Queue the welcome, then whatever arrived while it was being built."""
@@ -144,12 +153,25 @@ class Connection:
         if self.closing:
             return
         self.closing = True
-        with contextlib.suppress(asyncio.QueueFull):
-            self._outbox.put_nowait((code, reason))
-        if self._outbox.full():  # no room for the close: make some
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self._outbox.get_nowait()
-            self._outbox.put_nowait((code, reason))
+        if len(self._outbox) >= OUTBOX_LIMIT:  # no room for the close: make some
+            self._outbox.pop()
+        self._outbox.append((code, reason))
+        self._flush_soon()
+
+    async def closed(self, timeout: float) -> None:
+        """Wait (at most `timeout`) for the queued frames and the close to be written."""
+        flusher = self._flusher
+        if flusher is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(flusher), timeout)
+
+    def gone(self) -> None:
+        """The client went away: nothing more is written."""
+        self.closing = True
+        self.state = State.CLOSED
+        self._outbox.clear()
+        if self._flusher is not None:
+            self._flusher.cancel()
 
     async def write(self, frame: protocol.ServerFrame) -> None:
         if frame.type not in protocol.UNSEQUENCED:
@@ -157,24 +179,25 @@ class Connection:
             frame = frame.model_copy(update={"seq": self.seq})
         await self.send_text(protocol.encode(frame))
 
-    async def run_writer(self, heartbeat_seconds: float) -> None:
-        """Write queued frames, and a ping every `heartbeat_seconds` however busy the
-        connection is: the client's pong is what proves it is still there."""
-        next_ping = self.loop.time() + heartbeat_seconds
-        while True:
-            try:
-                wait = max(0.0, next_ping - self.loop.time())
-                item = await asyncio.wait_for(self._outbox.get(), wait)
-            except TimeoutError:
-                item = None
-            if isinstance(item, tuple):
-                await self._close(*item)
-                return
-            if item is not None:
+    def _flush_soon(self) -> None:
+        if self._flusher is None:
+            self._flusher = self.loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            while self._outbox:
+                item = self._outbox.pop(0)
+                if isinstance(item, tuple):
+                    self._outbox.clear()
+                    await self._close(*item)
+                    return
                 await self.write(item)
-            if self.loop.time() >= next_ping:
-                await self.write(protocol.ServerPing(t=round(self.loop.time() * 1000)))
-                next_ping = self.loop.time() + heartbeat_seconds
+        except Exception:  # a client gone mid-write: its reader sees it and ends
+            logger.debug("connection %s: write failed", self.connection_id, exc_info=True)
+            self.closing = True
+            self._outbox.clear()
+        finally:
+            self._flusher = None
 
     async def _close(self, code: int, reason: str) -> None:
         self.closing = True

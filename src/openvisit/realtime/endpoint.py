@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,13 +21,13 @@ from urllib.parse import urlsplit
 
 import anyio
 import anyio.to_thread
-from starlette.routing import WebSocketRoute
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from openvisit.addresses import client_address
 from openvisit.auth.sessions import SESSION_COOKIE, signed_in_user
 from openvisit.auth.users import UserView
+from openvisit.logs import request_id_var
 from openvisit.meetings import board, ice, snapshots, visits
 from openvisit.meetings.access import Entrant, JoinRefused, check_join_link, check_staff_access
 from openvisit.meetings.visits import VisitRefused
@@ -61,8 +62,29 @@ class Closed(Exception):
         self.message = message
 
 
-def routes() -> list[WebSocketRoute]:
-    return [WebSocketRoute(PATH, serve)]
+def is_realtime(scope: Scope) -> bool:
+    """Whether this ASGI scope is a WebSocket to the real-time endpoint."""
+    if scope["type"] != "websocket":
+        return False
+    path: str = scope["path"]
+    root = scope.get("root_path") or ""
+    return path.startswith(root) and path[len(root) :] == PATH
+
+
+async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+    """The endpoint as a bare ASGI app, which the application calls before its middleware.
+
+    A waiting room holds thousands of these connections for minutes each, and every
+    layer of the HTTP stack (eleven middlewares, routing, exception wrappers) would keep a
+    suspended frame of its own per connection, about a fifth of the memory budget, for
+    nothing: they act on HTTP requests and pass WebSockets through. What the outermost one
+    gives a WebSocket, a request id for the logs, is given here.
+    """
+    token = request_id_var.set(str(uuid.uuid4()))
+    try:
+        await serve(WebSocket(scope, receive, send))
+    finally:
+        request_id_var.reset(token)
 
 
 def hub_of(app: ASGIApp) -> Hub:
@@ -109,8 +131,8 @@ async def _serve(websocket: WebSocket, hub: Hub, limits: Limits) -> None:
         asyncio.get_running_loop(),
     )
     try:
-        hello = await _hello(websocket, limits)
-        await _welcome(websocket, hub, limits, connection, hello)
+        # No local keeps the hello (a join token and more) for the connection's life.
+        await _welcome(websocket, hub, limits, connection, await _hello(websocket, limits))
     except Closed as closed:
         await _refuse(websocket, closed)
         return
@@ -301,31 +323,29 @@ def _address(websocket: WebSocket, runtime: Runtime) -> str:
 
 
 async def _run(websocket: WebSocket, hub: Hub, limits: Limits, connection: Connection) -> None:
-    writer = asyncio.create_task(connection.run_writer(limits.heartbeat_seconds))
-    reader = asyncio.create_task(_read_frames(websocket, hub, limits, connection))
-    done, _pending = await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
-    if reader in done and connection.closing:
-        # A close was queued (error, leave): let the writer send what is before it.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(writer), limits.close_wait_seconds)
-    for task in (writer, reader):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    """Read the client's frames in this, the connection's own task, until it is done.
+
+    No timeout wraps the read: the hub's heartbeat loop closes a silent connection, so an
+    idle waiter costs no task or timer of its own.
+    """
+    connection.heard()
+    hub.keep_alive(connection, limits)
+    try:
+        await _read_frames(websocket, hub, connection)
+    finally:
+        hub.forget(connection)
+    if connection.closing:
+        # A close was queued (error, leave, heartbeat): let what is before it be written.
+        await connection.closed(limits.close_wait_seconds)
+    connection.gone()
 
 
-async def _read_frames(
-    websocket: WebSocket, hub: Hub, limits: Limits, connection: Connection
-) -> None:
-    silence = limits.heartbeat_seconds * limits.missed_heartbeats
+async def _read_frames(websocket: WebSocket, hub: Hub, connection: Connection) -> None:
     while not connection.closing:
-        try:
-            text = await asyncio.wait_for(_receive_text(websocket), silence)
-        except TimeoutError:
-            connection.close(4408, "no heartbeat")
+        text = await _receive_text(websocket)
+        if text is None:  # the client went away, or the close we sent came back
             return
-        if text is None:  # the client went away
-            return
+        connection.heard()
         try:
             frame = protocol.decode(text)
         except protocol.ProtocolError as error:
@@ -340,6 +360,7 @@ async def _read_frames(
             connection.push(
                 protocol.ErrorFrame(code=refused.code, message=refused.message, id=frame.id)
             )
+        del text, frame  # not kept alive while the connection idles until its next frame
 
 
 def _protocol_error(connection: Connection, message: str, frame_id: str | None) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 from pydantic import ValidationError
@@ -32,11 +32,22 @@ from openvisit.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-# How long a queue or waiting-list change waits for more of its kind before it is read:
-# every waiter's `lobby` frame changes with the queue's length, so a burst of N arrivals
-# read one by one would send N^2 frames (2,000 arrivals: 4 million).
+# A queue or waiting list is read at once on its first change, then at most once per this
+# long however many changes come: a burst of N arrivals read one by one would cost N
+# reads of a queue N long (5,000 arrivals: 12 million rows), and the waiters ahead of
+# the arrivals would hear nothing new from all of them.
 COALESCE_SECONDS = 0.25
 STOP_WAIT_SECONDS = 5.0
+
+
+class HeartbeatLimits(Protocol):
+    """The endpoint's `Limits`, as far as heartbeats go."""
+
+    @property
+    def heartbeat_seconds(self) -> float: ...
+
+    @property
+    def missed_heartbeats(self) -> int: ...
 
 
 class Hub:
@@ -49,9 +60,14 @@ class Hub:
         self._lobby_by_staff: dict[str, set[Connection]] = defaultdict(set)
         self._boards: dict[str, set[Connection]] = defaultdict(set)
         self._listeners: dict[str, int] = defaultdict(int)
-        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._pending: dict[str, Callable[[], Any]] = {}  # refreshes due when cooled
+        self._cooling: dict[str, asyncio.TimerHandle] = {}  # refreshed less than COALESCE ago
         self._start_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._alive: set[Connection] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat_every = 20.0
+        self._silence_limit = 60.0
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -64,9 +80,13 @@ class Hub:
     async def stop(self) -> None:
         """Stop listening; fan-out already under way finishes first (it holds database
         connections the app is about to close)."""
-        for handle in self._pending.values():
+        for handle in self._cooling.values():
             handle.cancel()
+        self._cooling.clear()
         self._pending.clear()
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
         if self._tasks:
             _done, late = await asyncio.wait(set(self._tasks), timeout=STOP_WAIT_SECONDS)
             for task in late:
@@ -80,6 +100,38 @@ class Hub:
         return len({c for group in self._by_meeting.values() for c in group}) + len(
             {c for group in self._boards.values() for c in group}
         )
+
+    # --- heartbeats -----------------------------------------------------------------
+
+    def keep_alive(self, connection: Connection, limits: HeartbeatLimits) -> None:
+        """Ping this connection with all the others, and close it when it falls silent."""
+        self._heartbeat_every = limits.heartbeat_seconds
+        self._silence_limit = limits.heartbeat_seconds * limits.missed_heartbeats
+        self._alive.add(connection)
+        if self._heartbeat is None:
+            self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    def forget(self, connection: Connection) -> None:
+        self._alive.discard(connection)
+
+    async def _beat(self) -> None:
+        """One loop for every connection of this process: a ping each interval (the
+        client's pong, or any frame, proves it is there) and 4408 for a silent one."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._alive:
+                await asyncio.sleep(self._heartbeat_every)
+                now = loop.time()
+                ping = protocol.ServerPing(t=round(now * 1000))
+                for connection in list(self._alive):
+                    if connection.closing:
+                        continue
+                    if now - connection.heard_at > self._silence_limit:
+                        connection.close(4408, "no heartbeat")
+                    else:
+                        connection.push(ping)
+        finally:
+            self._heartbeat = None
 
     # --- registry --------------------------------------------------------------------
 
@@ -97,6 +149,8 @@ class Hub:
             if connection.state == State.LOBBY and presence.staff_member_ids:
                 self._lobby_by_staff[presence.staff_member_ids[0]].add(connection)
                 await self._listen(events.staff_channel(presence.staff_member_ids[0]))
+            if connection.state == State.LOBBY:
+                self._refresh_queue_of(connection)
         for staff_id in connection.board_staff_ids:
             self._boards[staff_id].add(connection)
             await self._listen(events.staff_channel(staff_id))
@@ -251,15 +305,36 @@ class Hub:
                 member.push(frame)
 
     def _coalesce(self, key: str, refresh: Callable[[], Any]) -> None:
-        if key in self._pending:
+        """Run `refresh` now, or if `key` was refreshed less than COALESCE_SECONDS ago,
+        once when that time is up (however many changes come meanwhile)."""
+        if key in self._cooling:
+            self._pending[key] = refresh
             return
+        self._run_refresh(key, refresh)
+
+    def _run_refresh(self, key: str, refresh: Callable[[], Any]) -> None:
+        self._spawn(refresh())
         loop = asyncio.get_running_loop()
+        self._cooling[key] = loop.call_later(COALESCE_SECONDS, self._cooled, key)
 
-        def run() -> None:
-            del self._pending[key]
-            self._spawn(refresh())
+    def _cooled(self, key: str) -> None:
+        del self._cooling[key]
+        refresh = self._pending.pop(key, None)
+        if refresh is not None:
+            self._run_refresh(key, refresh)
 
-        self._pending[key] = loop.call_later(COALESCE_SECONDS, run)
+    def _refresh_queue_of(self, connection: Connection) -> None:
+        """Send this waiter their place: the numbers come from their whole queue's read
+        (one for every waiter of it), never from one read per waiter."""
+        presence = connection.presence
+        if presence is None:
+            return
+        if presence.staff_member_ids:
+            staff_id = presence.staff_member_ids[0]
+            self._coalesce(f"staff:{staff_id}", lambda: self._refresh_staff(staff_id))
+        else:
+            meeting_id = presence.meeting_id
+            self._coalesce(f"meeting:{meeting_id}", lambda: self._refresh_meeting(meeting_id))
 
     async def _refresh_meeting(self, meeting_id: str) -> None:
         members = [m for m in self._by_meeting.get(meeting_id, ()) if not m.closing]
@@ -307,6 +382,9 @@ class Hub:
         """The bus was away: events may be lost, so every page gets its state again."""
         for connection in {c for group in self._by_meeting.values() for c in group}:
             self._spawn(self._send_snapshot(connection))
+            if connection.state == State.LOBBY:
+                connection.last_lobby = None  # a snapshot has no numbers: send them again
+                self._refresh_queue_of(connection)
         for connection in {c for group in self._boards.values() for c in group}:
             self._spawn(self.send_board(connection))
 
@@ -346,11 +424,14 @@ def _send_lobbies(connections: Iterable[Connection], lobbies: dict[str, waiting.
         lobby = lobbies.get(connection.participant_id or "")
         if lobby is None or connection.state != State.LOBBY:
             continue
+        # What the waiter sees: a frame goes out when it changes.
+        provider = lobby.provider
         key = (
             lobby.position,
-            lobby.queue_length,
             lobby.estimated_wait_seconds,
-            repr(sorted(lobby.provider.items())),
+            provider.get("state"),
+            provider.get("lateMinutes"),
+            provider.get("message"),
         )
         if key != connection.last_lobby:
             connection.last_lobby = key

@@ -261,7 +261,6 @@ class Snapshot(ServerFrame):
 class LobbyFrame(ServerFrame):
     type: Literal["lobby"] = "lobby"
     position: int
-    queue_length: int
     estimated_wait_seconds: int
     provider: dict[str, Any]
 

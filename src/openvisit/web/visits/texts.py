@@ -28,10 +28,6 @@ def client_texts(_: Translate, ngettext: Plural) -> dict[str, str]:
 def _plural_texts(ngettext: Plural) -> dict[str, str]:
     # Each form is asked for by its own count, so each is the catalog's own text.
     forms = {
-        "queue": (
-            ngettext("%(n)s person waiting", "%(n)s people waiting", 1),
-            ngettext("%(n)s person waiting", "%(n)s people waiting", 2),
-        ),
         "waitMinutes": (
             ngettext("about %(n)s minute", "about %(n)s minutes", 1),
             ngettext("about %(n)s minute", "about %(n)s minutes", 2),

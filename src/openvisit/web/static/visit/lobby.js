@@ -9,6 +9,7 @@ export class Lobby {
     this.me = me;
     this.chatIds = new Set();
     this.wired = false;
+    this.entered = false;
     this.onLeave = onLeave;
     this.onRecheck = onRecheck;
   }
@@ -19,7 +20,11 @@ export class Lobby {
     byId("lobby-preview").srcObject = stream || null;
     show(byId("lobby-preview"), Boolean(stream && stream.getVideoTracks().length));
     this.wire();
-    this.update(lobby || {});
+    // A snapshot carries no numbers (a `lobby` frame follows it): keep those shown.
+    if (lobby || !this.entered) {
+      this.update(lobby || {});
+    }
+    this.entered = true;
     for (const message of chat || []) {
       this.showChat(message);
     }
@@ -35,9 +40,6 @@ export class Lobby {
     positionNode.dataset.position = position === undefined ? "" : String(position);
     text(positionNode, position ? t("yourPlace", { position }) : "");
     const parts = [];
-    if (lobby.queueLength) {
-      parts.push(plural("queue", lobby.queueLength));
-    }
     if (lobby.estimatedWaitSeconds !== undefined && lobby.estimatedWaitSeconds !== null) {
       parts.push(t("estimatedWait", { wait: minutesText(lobby.estimatedWaitSeconds) }));
     }
