@@ -92,6 +92,44 @@ def test_join_page_speaks_german_and_the_asked_zone(client, visit):
     assert texts["lateMinutes.other"] == "Ihre Ansprechperson verspätet sich um {n} Minuten."
 
 
+def _guest_token(runtime, visit: Visit, guest_id: str) -> str:
+    return join_token(
+        TEST_SECRET,
+        visit.meeting_id,
+        role="guest",
+        version=0,
+        end=runtime.clock.now() + timedelta(days=1),
+        guest_id=guest_id,
+    )
+
+
+def test_a_guest_is_asked_their_name_prefilled_with_the_invitations(client, runtime, visit):
+    with runtime.db.write() as session:  # as staff's invitation leaves it
+        session.add(
+            MeetingParticipant(
+                id="p-ana",
+                meeting_id=visit.meeting_id,
+                participant_key="guest:ana",
+                role="guest",
+                display_name="<b>Ana</b>",
+                state="invited",
+            )
+        )
+
+    invited = client.get(f"/join/{_guest_token(runtime, visit, 'ana')}").text
+    unnamed = client.get(f"/join/{_guest_token(runtime, visit, 'other')}").text
+    consumer = client.get(f"/join/{visit.consumer_token}").text
+
+    assert 'id="stage-name"' in invited
+    assert '<label for="guest-name">Your name</label>' in invited
+    field = re.search(r'<input id="guest-name"[^>]*>', invited)
+    assert field is not None
+    assert 'required maxlength="80" value="&lt;b&gt;Ana&lt;/b&gt;"' in field.group(0)
+    assert config_of(invited)["role"] == "guest"
+    assert re.search(r'<input id="guest-name"[^>]* value=""', unnamed)  # not "Guest"
+    assert 'id="stage-name"' not in consumer
+
+
 def test_standalone_check_page(client, visit):
     answer = client.get(f"/join/{visit.consumer_token}/check")
 
@@ -189,14 +227,7 @@ def test_a_second_result_replaces_the_first(client, runtime, visit):
 
 
 def test_a_guest_gets_a_row_of_its_own(client, runtime, visit):
-    guest = join_token(
-        TEST_SECRET,
-        visit.meeting_id,
-        role="guest",
-        version=0,
-        end=runtime.clock.now() + timedelta(days=1),
-        guest_id="g1",
-    )
+    guest = _guest_token(runtime, visit, "g1")
 
     answer = client.post(f"/join/{guest}/check", json=RESULT)
 

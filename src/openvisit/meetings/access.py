@@ -20,9 +20,16 @@ from sqlalchemy import func, select
 from openvisit.auth.users import UserView
 from openvisit.join_links import read_join_token
 from openvisit.link_tokens import InvalidLink
+from openvisit.meetings.guest_names import GUEST_LABEL
 from openvisit.store.db import Database
 from openvisit.store.memberships import ACTIVE_MEMBERSHIP
-from openvisit.store.models import Appointment, Business, OnlineMeeting, StaffMember
+from openvisit.store.models import (
+    Appointment,
+    Business,
+    MeetingParticipant,
+    OnlineMeeting,
+    StaffMember,
+)
 
 Role = Literal["provider", "consumer", "guest"]
 RefusalReason = Literal["invalid", "expired", "revoked", "cancelled", "notYours"]
@@ -89,7 +96,19 @@ def check_join_link(db: Database, *, secret_key: str, token: str, now: datetime)
     if claim.role == "consumer":
         name = meeting.customer_name or "Guest"
         return Entrant(meeting, claim.participant_key, "consumer", name, meeting.customer_email)
-    return Entrant(meeting, claim.participant_key, "guest", "Guest")
+    name = _stored_name(db, meeting.id, claim.participant_key) or GUEST_LABEL
+    return Entrant(meeting, claim.participant_key, "guest", name)
+
+
+def _stored_name(db: Database, meeting_id: str, participant_key: str) -> str | None:
+    # A guest's row holds the name staff invited them by, then the one they typed.
+    with db.read() as session:
+        return session.scalar(
+            select(MeetingParticipant.display_name).where(
+                MeetingParticipant.meeting_id == meeting_id,
+                MeetingParticipant.participant_key == participant_key,
+            )
+        )
 
 
 def check_staff_access(db: Database, *, user: UserView, meeting_id: str) -> Entrant:

@@ -30,6 +30,7 @@ from openvisit.clock import Clock
 from openvisit.join_links import join_token, join_url
 from openvisit.meetings import events
 from openvisit.meetings.access import Entrant, JoinRefused, check_staff_access
+from openvisit.meetings.guest_names import check_guest_name
 from openvisit.store.after_commit import after_commit
 from openvisit.store.db import Database
 from openvisit.store.models import (
@@ -82,14 +83,21 @@ class ChatSent:
 
 
 def enter(
-    db: Database, clock: Clock, publish: Publish, entrant: Entrant, connection_id: str
+    db: Database,
+    clock: Clock,
+    publish: Publish,
+    entrant: Entrant,
+    connection_id: str,
+    guest_name: str | None = None,
 ) -> Presence:
     """Place `entrant` (let in by meetings/access.py) for a new connection.
 
     Staff go into the call (a staff member entering an ended meeting starts it again);
     an admitted consumer or guest goes back into the call; anyone else waits in the
     lobby, keeping the place they had. Any stretch an earlier connection left open is
-    closed, and a new one opened for `connection_id`.
+    closed, and a new one opened for `connection_id`. A guest's `guest_name` (the name
+    they typed, checked by guest_names.py) becomes their name in the same transaction,
+    so the events it publishes already carry it; anyone else's is ignored.
     """
     now = clock.now()
     summary = entrant.meeting
@@ -98,6 +106,8 @@ def enter(
         if meeting is None or meeting.status == "cancelled":
             raise JoinRefused("cancelled" if meeting else "invalid")
         participant = _participant(session, entrant)
+        if guest_name is not None and participant.role == "guest":
+            participant.display_name = check_guest_name(guest_name)
         place = _place(meeting, participant, now)
         if place in ("lobby", "call"):
             _close_stretches(session, participant.id, now)
@@ -177,16 +187,6 @@ def _find_participant(session: Session, meeting_id: str, key: str) -> MeetingPar
             MeetingParticipant.participant_key == key,
         )
     ).first()
-
-
-def rename_guest(db: Database, participant_id: str, name: str) -> None:
-    """The display name a guest typed on their page."""
-    with db.write() as session:
-        session.execute(
-            update(MeetingParticipant)
-            .where(MeetingParticipant.id == participant_id, MeetingParticipant.role == "guest")
-            .values(display_name=name)
-        )
 
 
 def leave(db: Database, clock: Clock, publish: Publish, presence: Presence) -> None:

@@ -15,7 +15,7 @@ import secrets
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -202,20 +202,19 @@ async def _welcome(
         await _welcome_board(hub, limits, connection, user)
         return
     entrant = await _entrant(websocket, runtime, connection, hello)
-    if entrant.role == "guest" and hello.name:
-        entrant = replace(entrant, display_name=hello.name)
     try:
         presence = await _thread(
             lambda: visits.enter(
-                runtime.db, runtime.clock, hub.publish_threadsafe, entrant, connection.connection_id
+                runtime.db,
+                runtime.clock,
+                hub.publish_threadsafe,
+                entrant,
+                connection.connection_id,
+                guest_name=hello.name,
             )
         )
     except JoinRefused:
         raise FORBIDDEN from None
-    if entrant.role == "guest" and hello.name:
-        await _thread(
-            lambda: visits.rename_guest(runtime.db, presence.participant_id, hello.name or "")
-        )
     connection.presence = presence
     connection.state = {"lobby": State.LOBBY, "call": State.CALL}.get(presence.place, State.CLOSED)
     if connection.state != State.CLOSED:
@@ -232,9 +231,7 @@ async def _welcome(
             you={
                 "participantId": presence.participant_id,
                 "role": presence.role,
-                "displayName": hello.name
-                if entrant.role == "guest" and hello.name
-                else presence.display_name,
+                "displayName": presence.display_name,
             },
             rtc_configuration=rtc_configuration(runtime, presence.participant_id),
             snapshot=view,

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.alias_generators import to_camel
+
+from openvisit.meetings.guest_names import check_guest_name
 
 VERSION = 1
 MAX_FRAME_CHARACTERS = 64 * 1024
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
+# Trimmed on the way in; the raw bound only keeps a huge frame from being scanned.
+GuestName = Annotated[str, Field(max_length=1000), AfterValidator(check_guest_name)]
 
 
 class _Frame(BaseModel):
@@ -43,7 +47,7 @@ class Hello(_Frame):
     meeting: Id | None = None
     board: bool | None = None
     resume: Resume | None = None
-    name: Name | None = None
+    name: GuestName | None = None  # a guest's own name (docs/realtime-protocol.md)
 
 
 class Ping(_Frame):

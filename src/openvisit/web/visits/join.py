@@ -30,6 +30,7 @@ from openvisit.meetings.device_checks import (
     parse_device_check,
     record_device_check,
 )
+from openvisit.meetings.guest_names import GUEST_LABEL, GUEST_NAME_MAX_LENGTH
 from openvisit.runtime import Runtime
 from openvisit.web.consumer.rendering import Brand, gettext_for, page_language, render
 from openvisit.web.deps import ClientDep, RuntimeDep
@@ -199,6 +200,9 @@ def _visit_page(
     context = {
         "brand": meeting_brand(meeting),
         "stage": stage,
+        # A guest names themselves first; the prompt holds the invitation's name, if any.
+        "guest_name": _invited_name(entrant) if entrant.role == "guest" else None,
+        "guest_name_max": GUEST_NAME_MAX_LENGTH,
         "subject": meeting.subject,
         "when": when(meeting, language, tz),
         "config": config,
@@ -208,6 +212,10 @@ def _visit_page(
     response = render(request, runtime, name, context, language=language, here=request.url.path)
     response.headers.update(PRIVATE_HEADERS)
     return response
+
+
+def _invited_name(entrant: Entrant) -> str:
+    return "" if entrant.display_name == GUEST_LABEL else entrant.display_name
 
 
 def _entrant(runtime: Runtime, token: str) -> Entrant | JoinRefused:

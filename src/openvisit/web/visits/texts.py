@@ -145,6 +145,9 @@ def _fix_texts(_: Translate) -> dict[str, str]:
 
 def _lobby_texts(_: Translate) -> dict[str, str]:
     return {
+        "nameMissing": _("Enter your name."),
+        "nameTooLong": _("Your name can have at most {max} characters."),
+        "nameInvalid": _("Your name cannot contain line breaks, tabs or other control characters."),
         "lobbyTitle": _("Waiting room"),
         "lobbyIntro": _("Please stay on this page. You will be let in to the visit."),
         "yourPlace": _("You are number {position} in line"),

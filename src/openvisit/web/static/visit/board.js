@@ -54,15 +54,21 @@ function item(appointment, zone, elapsed) {
   const checkNode = node.querySelector(".device-check");
   checkNode.textContent = check.words;
   checkNode.dataset.ok = String(check.ok);
-  const who = appointment.customerName || "the customer";
-  const waiter = waiters.find((person) => person.meetingId === appointment.meetingId);
+  const here = waiters.filter((person) => person.meetingId === appointment.meetingId);
+  // The row is the customer's; a guest (an interpreter, family) who waits is named by the
+  // name they typed. The buttons act on the first who waits, so they name them.
+  const guests = here.filter((person) => person.role === "guest").map((person) => person.displayName);
+  node.querySelector(".waiters").textContent = guests.length ? `Guest waiting: ${guests.join(", ")}` : "";
+  const waiter = here[0];
   const participantId = waiter ? waiter.participantId : null;
+  const who = appointment.customerName || "the customer";
+  const admitting = waiter ? waiter.displayName : who;
   const admit = node.querySelector(".admit");
   const deny = node.querySelector(".deny");
   show(admit, waitingNow && Boolean(participantId));
   show(deny, waitingNow && Boolean(participantId));
-  admit.setAttribute("aria-label", `Admit ${who}`);
-  deny.setAttribute("aria-label", `Deny ${who}`);
+  admit.setAttribute("aria-label", `Admit ${admitting}`);
+  deny.setAttribute("aria-label", `Deny ${admitting}`);
   admit.addEventListener("click", () => socket.send({ type: "admit", participantId }));
   deny.addEventListener("click", () => socket.send({ type: "deny", participantId }));
   const join = node.querySelector(".join");

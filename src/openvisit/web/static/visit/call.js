@@ -4,7 +4,8 @@
 // (no trickle, so aiortc peers work too); glare is settled by perfect negotiation (the
 // polite peer is the one whose participantId sorts lower); a connection that fails, or
 // stays disconnected for 5 s, restarts ICE without leaving the call.
-// window.openvisitCall.stats() gives tests per-peer {framesDecoded, totalSamplesReceived}.
+// window.openvisitCall.stats() gives tests per-peer {framesDecoded, totalSamplesReceived,
+// iceRestarts, iceState, iceUfrags: [local, remote]}.
 import { fillSelect, openMedia, saveDevices, savedDevices } from "./devicecheck.js";
 import { byId, config, element, show, t, text } from "./util.js";
 
@@ -36,6 +37,10 @@ function gathered(pc) {
   });
 }
 
+function ufrag(description) {
+  return ((description && description.sdp.match(/a=ice-ufrag:(\S+)/)) || [])[1] || null;
+}
+
 class Peer {
   constructor(call, participant) {
     this.call = call;
@@ -45,6 +50,7 @@ class Peer {
     this.ignoreOffer = false;
     this.tracksAdded = false;
     this.restartTimer = null;
+    this.iceRestarts = 0;
     this.pc = new RTCPeerConnection(call.rtcConfiguration);
     this.tile = call.addTile(participant);
     this.pc.ontrack = (event) => this.tile.attach(event.streams[0] || new MediaStream([event.track]));
@@ -131,14 +137,21 @@ class Peer {
     this.tile.setState(state);
     clearTimeout(this.restartTimer);
     if (state === "failed") {
-      this.pc.restartIce();
+      this.restartIce();
     } else if (state === "disconnected") {
       this.restartTimer = setTimeout(() => {
         if (this.pc.iceConnectionState === "disconnected" || this.pc.iceConnectionState === "failed") {
-          this.pc.restartIce();
+          this.restartIce();
         }
       }, RESTART_AFTER_MS);
     }
+  }
+
+  // New ICE credentials, offered through negotiationneeded (perfect negotiation settles
+  // the glare when both sides restart at once); counted for the tests.
+  restartIce() {
+    this.iceRestarts += 1;
+    this.pc.restartIce();
   }
 
   send(fields) {
@@ -146,7 +159,14 @@ class Peer {
   }
 
   async stats() {
-    const totals = { framesDecoded: 0, totalSamplesReceived: 0 };
+    const totals = {
+      framesDecoded: 0,
+      totalSamplesReceived: 0,
+      iceRestarts: this.iceRestarts,
+      iceState: this.pc.iceConnectionState,
+      // New ones on both sides are what an ICE restart that went through leaves.
+      iceUfrags: [this.pc.localDescription, this.pc.remoteDescription].map(ufrag),
+    };
     const report = await this.pc.getStats();
     report.forEach((entry) => {
       if (entry.type === "inbound-rtp") {

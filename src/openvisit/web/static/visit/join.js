@@ -3,6 +3,7 @@
 // stands (lobby or call), so a reload or a dropped network returns them there.
 import { Call, localMedia } from "./call.js";
 import { DeviceCheck, explainBlocked, passedBefore, support } from "./devicecheck.js";
+import { askName, rememberedName } from "./guestname.js";
 import { Lobby } from "./lobby.js";
 import { VisitSocket } from "./socket.js";
 import { byId, config, show, t, text } from "./util.js";
@@ -13,6 +14,7 @@ let socket = null;
 let lobby = null;
 let call = null;
 let check = null;
+let guestName = null;
 let me = { participantId: null, role: cfg.role, displayName: cfg.displayName };
 
 function checkStage() {
@@ -44,7 +46,9 @@ async function enterVisit(checked) {
 }
 
 function connect() {
-  socket = new VisitSocket({ join: cfg.join }, { onFrame, onStatus, onClosed });
+  // A guest's own name rides on every hello, so each reconnect keeps it too.
+  const hello = cfg.role === "guest" && guestName ? { join: cfg.join, name: guestName } : { join: cfg.join };
+  socket = new VisitSocket(hello, { onFrame, onStatus, onClosed });
   lobby = new Lobby(socket, { me, onLeave: leftLobby, onRecheck: recheck });
   socket.start();
 }
@@ -207,6 +211,21 @@ function recheck() {
 }
 
 function main() {
+  if (cfg.role === "guest") {
+    guestName = rememberedName();
+    if (!guestName) {
+      askName((name) => {
+        guestName = name;
+        me = { ...me, displayName: name };
+        checkOrEnter();
+      });
+      return;
+    }
+  }
+  checkOrEnter();
+}
+
+function checkOrEnter() {
   const found = support();
   if (!found.supported || !passedBefore(cfg.meetingId)) {
     checkStage();
