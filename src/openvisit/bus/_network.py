@@ -123,6 +123,11 @@ class NetworkEventBus(LoopBoundBus):
 
     # -- the port ---------------------------------------------------------------------
 
+    @property
+    def connected(self) -> bool:
+        # A plain read of two fields: /readyz asks from a request thread.
+        return self._loop is not None and self._connected
+
     async def start(self, deliver: Deliver, on_reconnect: Callable[[], None] | None = None) -> None:
         if self._loop is not None:
             raise RuntimeError("The event bus is already running.")

@@ -19,6 +19,10 @@ Contract, for every adapter (inprocess.py, redis.py, postgres.py):
   worker threads): it checks the arguments, queues the event for the bus's loop and returns
   without waiting for the network. Invalid arguments raise in the caller's thread; a bus
   that is not running, a full queue or a network failure drops the event and logs it.
+- `connected` tells whether events published now reach every process: true while the
+  bus runs and, for Redis or PostgreSQL, while its listening connection is up; false
+  before `start`, after `stop`, and from a lost connection until it is back. `/readyz`
+  reports a network bus that is not connected (app.py). Any thread may read it.
 - Payloads are JSON text made by the caller. Channels are short ASCII names such as
   `meeting:<id>` or `staff:<id>` (printable, no spaces, at most 200 characters).
 """
@@ -42,6 +46,9 @@ _CHANNEL = re.compile(rf"[!-~]{{1,{CHANNEL_MAX_LENGTH}}}")
 class EventBus(Protocol):
     name: str  # "inprocess" | "redis" | "postgres"
     crosses_processes: bool
+
+    @property
+    def connected(self) -> bool: ...
 
     async def start(
         self, deliver: Deliver, on_reconnect: Callable[[], None] | None = None
@@ -111,6 +118,10 @@ class LoopBoundBus(ABC):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deliver: Deliver | None = None
         self._channels: set[str] = set()
+
+    @property
+    def connected(self) -> bool:
+        return self._loop is not None
 
     @abstractmethod
     def _accept(self, channel: str, payload: str) -> None:
