@@ -231,3 +231,22 @@ def test_an_organizer_already_chosen_is_kept(client, auth, runtime, clinic):
     assert kept is not None and kept.organizer_user_id == bob.id
     mine = client.get("/v1.0/me/onlineMeetings", headers=user_token(runtime, ann)).json()
     assert mine["value"] == []
+
+
+def test_a_provider_given_a_users_email_has_them_organise_its_meetings(
+    client, auth, runtime, clinic
+):
+    annie = make_user(runtime, "annie@example.test", "Dr. Ann")  # signs in under another
+    appointment = book(client, auth, clinic)
+    meeting = meeting_of(runtime, appointment["id"])
+    assert meeting is not None and meeting.organizer_user_id is None
+
+    fixed = client.patch(
+        f"{BUSINESSES}/{clinic['business']}/staffMembers/{clinic['ann']}",
+        json={"emailAddress": "Annie@example.test"},
+        headers=auth,
+    )
+
+    assert fixed.status_code == 204, fixed.text
+    mine = client.get("/v1.0/me/onlineMeetings", headers=user_token(runtime, annie)).json()
+    assert [item["id"] for item in mine["value"]] == [meeting.id]

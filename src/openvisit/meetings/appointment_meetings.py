@@ -11,8 +11,8 @@ their `/me/onlineMeetings`), titled with the service's name, at the appointment'
 - cancelled: the meeting is cancelled and its `link_version` raised, so every join link
   handed out is refused from then on;
 - deleted: the meeting goes with it (participants, attendance, chat);
-- its provider's staff user created only later: the meeting is theirs from then on
-  (`adopt_for_new_user`, in the user's creation transaction).
+- its provider's staff user created only later, or its provider given the e-mail of a
+  user: the meeting is theirs from then on (`adopt_for_email`, in that transaction).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from openvisit import audit
 from openvisit.audit.actions import Action
 from openvisit.meetings.online_meetings import DEFAULT_PROPERTIES, new_meeting_id
 from openvisit.meetings.views import CANCELLED, SCHEDULED
-from openvisit.store.locking import lock_staff_time
+from openvisit.store.locking import lock_email, lock_staff_time
 from openvisit.store.models import Appointment, OnlineMeeting, StaffMember, StaffUser
 
 
@@ -153,20 +153,24 @@ def organizer_for(session: Session, staff_emails: Sequence[str | None]) -> str |
     return _first_user(_active_users(session, emails), emails)
 
 
-def adopt_for_new_user(session: Session, email: str, *, actor: str, now: datetime) -> int:
-    """A staff user with `email` was just added in this transaction: the meetings of
-    appointments staffed by a member with that e-mail that have no organizer get the one
-    `organizer_for` names now. An organizer already set stays. Returns how many.
+def adopt_for_email(session: Session, email: str, *, actor: str, now: datetime) -> int:
+    """A staff user with `email` was just added in this transaction, or a staff member was
+    just given it: the meetings of appointments staffed by a member with that e-mail that
+    have no organizer get the one `organizer_for` names now. An organizer already set
+    stays. Returns how many.
 
-    Why here and in the user's transaction, not at read time: `organizer_user_id` is what
+    Why here and in that transaction, not at read time: `organizer_user_id` is what
     /me/onlineMeetings, the visit's access check, attendance and the texts all read, so it
-    stays the one answer. Why it cannot miss a booking on PostgreSQL: a booking or a
-    re-staffing locks its staff members' time (store/locking.py) before it calls
-    `organizer_for`, and this locks the time of every member with the user's e-mail before
-    it looks for meetings. Whichever goes second waits for the other to commit and then,
-    under READ COMMITTED, sees it: the booking sees the new user, or this sees the new
-    meeting. On SQLite write transactions are serialized already.
+    stays the one answer. Why it misses nothing on PostgreSQL (READ COMMITTED, where a
+    statement after a lock wait sees what the other transaction committed):
+    - a booking or a re-staffing locks its staff members' time (store/locking.py) before
+      it calls `organizer_for`, and this locks the time of every member with the e-mail
+      before it looks for meetings: the booking sees the new user, or this its meeting;
+    - the user's creation and a member's change of e-mail both lock the e-mail first, so
+      the second finds the member the first gave it, or the user the first created.
+    On SQLite write transactions are serialized already.
     """
+    lock_email(session, email)
     members = session.execute(
         select(StaffMember.id, StaffMember.business_id).where(
             func.lower(StaffMember.email_address) == email.lower()

@@ -32,5 +32,5 @@ def create_user(
     user = new_user(email=email, role=role, password=password, display_name=display_name, now=now)
     with db.write() as session:
         view = add_user(session, user, actor=actor)
-        appointment_meetings.adopt_for_new_user(session, view.email, actor=actor, now=now)
+        appointment_meetings.adopt_for_email(session, view.email, actor=actor, now=now)
         return view
