@@ -31,9 +31,9 @@ from harness import percentile, server
 
 from openvisit.addresses import Client
 from openvisit.auth.sessions import SESSION_COOKIE, start_session
-from openvisit.auth.users import create_user
 from openvisit.clock import SystemClock
 from openvisit.join_links import join_token
+from openvisit.meetings.staff_users import create_user
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 from openvisit.store.models import MeetingParticipant, OnlineMeeting

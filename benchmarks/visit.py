@@ -60,7 +60,6 @@ from seed import POSTGRES_ADMIN_URL, ServiceShape, create_services
 
 from openvisit.addresses import Client
 from openvisit.auth.sessions import SESSION_COOKIE, start_session
-from openvisit.auth.users import create_user
 from openvisit.bookings import businesses, records
 from openvisit.bookings.appointments import AppointmentRequest, book
 from openvisit.bookings.authority import Authority
@@ -68,6 +67,7 @@ from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.clock import SystemClock
 from openvisit.join_links import join_token
 from openvisit.meetings.appointment_meetings import meeting_of
+from openvisit.meetings.staff_users import create_user
 from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 

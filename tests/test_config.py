@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -6,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from openvisit.config import Settings, UnsafeSettingsError, resolve_secret_key
+from openvisit.config import SENSITIVE_SETTINGS, Settings, UnsafeSettingsError, resolve_secret_key
+from openvisit.startup import explain
 
 
 def test_defaults_are_sqlite_in_the_data_folder(tmp_path, monkeypatch):
@@ -195,3 +197,46 @@ def test_an_event_bus_that_cannot_work_is_refused(settings, message):
         Settings(**settings)
 
     assert message in str(raised.value)
+
+
+# What a setting's name says about its value: a credential, or a URL that may carry one.
+SECRET_NAMES = re.compile(r"(password|secret|token|_key$|access_key|_url$)")
+NOT_SECRET = {"base_url", "twilio_api_base_url"}  # public addresses, shown in links and logs
+
+
+def test_every_secret_setting_is_sensitive():
+    named = {name for name in Settings.model_fields if SECRET_NAMES.search(name)} - NOT_SECRET
+    assert named <= SENSITIVE_SETTINGS, named - SENSITIVE_SETTINGS
+    assert {
+        "secret_key",
+        "database_url",
+        "redis_url",
+        "metrics_token",
+        "turn_secret",
+        "smtp_password",
+        "twilio_auth_token",
+        "twilio_api_key_secret",
+        "acs_access_key",
+    } <= SENSITIVE_SETTINGS
+
+
+@pytest.mark.parametrize("name", sorted(SENSITIVE_SETTINGS))
+def test_a_bad_sensitive_value_is_not_echoed(name):
+    secret = "hunter2-do-not-print"
+    with pytest.raises(ValidationError) as caught:
+        Settings(**{name: [secret]})  # type: ignore[arg-type]  # refused: not a string
+
+    message = explain(caught.value)
+
+    assert message is not None and f"OPENVISIT_{name.upper()}" in message
+    assert secret not in message
+
+
+def test_a_bad_url_is_shown_with_its_password_masked():
+    with pytest.raises(ValidationError) as caught:
+        Settings(stun_urls="stun://user:hunter2@stun.example.org")
+
+    message = explain(caught.value)
+
+    assert message is not None and "OPENVISIT_STUN_URLS" in message
+    assert "hunter2" not in message and "stun.example.org" in message

@@ -13,9 +13,10 @@ from datetime import datetime
 
 from openvisit.addresses import Client
 from openvisit.auth.sessions import start_session
-from openvisit.auth.users import UserView, create_user
+from openvisit.auth.users import UserView
 from openvisit.join_links import join_token
 from openvisit.meetings.appointment_meetings import meeting_of
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from tests.bookings.clinic import TUESDAY_10, Clinic, book_at, make_clinic
 

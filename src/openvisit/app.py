@@ -21,9 +21,10 @@ from openvisit.addresses import parse_networks
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.bookings.document_store import UPLOADS_FOLDER, DocumentStore
 from openvisit.bus import choice as bus_choice
+from openvisit.bus.port import EventBus
 from openvisit.clock import Clock, SystemClock
 from openvisit.config import Settings, resolve_secret_key
-from openvisit.errors import DomainError
+from openvisit.errors import DomainError, ServiceBusy
 from openvisit.files import ensure_private_dir
 from openvisit.graph import documents as graph_documents
 from openvisit.graph.admission import AdmissionLimiter, AdmissionMiddleware
@@ -50,6 +51,8 @@ from openvisit.web.consumer import documents as consumer_documents
 from openvisit.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
+# A lost bus connection is retried within 5 s (bus/_network.py's longest backoff).
+BUS_RETRY_AFTER_SECONDS = 5
 
 # POSTs that may carry a file up to the upload limit instead of the API's 1 MiB.
 UPLOAD_PATHS = (
@@ -214,32 +217,47 @@ def _add_health(app: FastAPI) -> None:
 
     @app.get("/readyz", tags=["health"], responses={503: {"description": "A dependency is down"}})
     def readyz(request: Request) -> Any:
-        """The database answers (and Redis, when one is configured)."""
+        """The database answers, a network event bus is connected, Redis (if set) answers."""
         runtime: Runtime = request.app.state.runtime
 
         # check_writable: no probe while writes succeed; after a storage fault (full disk,
         # read-only file) a write that changes nothing, so readiness returns by itself.
-        def database() -> None:
+        def database() -> str:
             runtime.db.ping()
             runtime.db.check_writable()
+            return "reachable"
 
-        checks: dict[str, Callable[[], object]] = {"database": database}
+        checks: dict[str, Callable[[], str]] = {"database": database}
+        if runtime.events.crosses_processes:
+            checks["eventBus"] = lambda: _bus_connected(runtime.events)
         if runtime.redis_url:
             checks["redis"] = lambda: _ping_redis(runtime.redis_url or "")
+        report: dict[str, str] = {}
         for name, check in checks.items():
             try:
-                check()
+                report[name] = check()
             except Exception as error:  # any client error means "not ready"
                 logger.warning("readiness check %s failed: %s", name, error)
                 if isinstance(error, DomainError):  # e.g. "storage is full" (503)
                     return domain_error_response(request, error)
                 return error_response(request, "notReady", component=name)
-        return JSONResponse({"status": "ok", **dict.fromkeys(checks, "reachable")})
+        return JSONResponse({"status": "ok", **report})
 
 
-def _ping_redis(url: str) -> None:
+def _bus_connected(events: EventBus) -> str:
+    """A worker whose bus is down serves visits whose other side it cannot hear: out of
+    the balancer's rotation until the bus has reconnected (by itself, bus/_network.py)."""
+    if not events.connected:
+        raise ServiceBusy(
+            "eventBusDisconnected", retry_after_seconds=BUS_RETRY_AFTER_SECONDS, bus=events.name
+        )
+    return "connected"
+
+
+def _ping_redis(url: str) -> str:
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     try:
         client.ping()
     finally:
         client.close()
+    return "reachable"

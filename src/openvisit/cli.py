@@ -390,9 +390,9 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _user(args: argparse.Namespace, settings: Settings) -> int:
-    from openvisit.auth.users import create_user  # noqa: PLC0415
     from openvisit.bookings import businesses, records  # noqa: PLC0415
     from openvisit.bookings.staff import STAFF_MEMBERS  # noqa: PLC0415
+    from openvisit.meetings.staff_users import create_user  # noqa: PLC0415
 
     db = _database(settings)
     try:

@@ -6,9 +6,10 @@ Only `app.py` and `cli.py` construct `Settings`; everything else receives values
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from openvisit import secret_key
@@ -21,7 +22,17 @@ from openvisit.origins import parse_origins
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
 
-__all__ = ["Settings", "UnsafeSettingsError", "mask_url_password", "resolve_secret_key"]
+__all__ = [
+    "SENSITIVE_SETTINGS",
+    "Settings",
+    "UnsafeSettingsError",
+    "mask_url_password",
+    "resolve_secret_key",
+]
+
+# Marks a setting that may carry a credential though it is no SecretStr (a URL with a
+# password in it); see SENSITIVE_SETTINGS.
+SENSITIVE: dict[str, Any] = {"sensitive": True}
 
 
 class Settings(BaseSettings):
@@ -35,6 +46,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
+        json_schema_extra=SENSITIVE,
         description=(
             "SQLAlchemy or plain database URL. Empty: a SQLite file in the data folder. "
             "postgresql://user@host:port/db selects PostgreSQL (psycopg driver)."
@@ -116,6 +128,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
+        json_schema_extra=SENSITIVE,
         description=(
             "Redis URL (redis://host:6379/0) that carries lobby, signaling and chat events "
             "between server processes and hosts."
@@ -577,6 +590,25 @@ class Settings(BaseSettings):
             name: mask_url_password(value) if isinstance(value, str) else value
             for name, value in values.items()
         }
+
+
+def _is_sensitive(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return _holds_secret(field.annotation) or (
+        isinstance(extra, dict) and bool(extra.get("sensitive"))
+    )
+
+
+def _holds_secret(annotation: object) -> bool:
+    return annotation is SecretStr or any(_holds_secret(arg) for arg in get_args(annotation))
+
+
+# The settings whose value is never shown back (a start-up error names the variable but not
+# what it was set to): every SecretStr and every field marked SENSITIVE. Derived from the
+# model, so a secret added later is covered by its type alone.
+SENSITIVE_SETTINGS = frozenset(
+    name for name, field in Settings.model_fields.items() if _is_sensitive(field)
+)
 
 
 def normalize_database_url(url: str | None, data_dir: Path) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 
 from openvisit.auth import scopes
 from openvisit.auth.tokens import create_token
-from openvisit.auth.users import create_user
 from openvisit.bookings import businesses, records
 from openvisit.bookings.customers import CUSTOMERS
 from openvisit.bookings.questions import CUSTOM_QUESTIONS
@@ -17,6 +16,7 @@ from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.clock import Clock
 from openvisit.errors import NotFound
 from openvisit.listing import ListQuery
+from openvisit.meetings.staff_users import create_user
 from openvisit.store.db import Database
 
 DEMO_TIME_ZONE = "America/New_York"

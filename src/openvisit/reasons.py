@@ -319,6 +319,11 @@ REASONS: Final[Mapping[str, Reason]] = MappingProxyType(
             503, "The connection to the database was lost; nothing was saved. Retry the request."
         ),
         "notReady": Reason(503, "The {component} is not reachable."),
+        "eventBusDisconnected": Reason(
+            503,
+            "The event bus ({bus}) is disconnected: lobby, call and chat events do not reach "
+            "the other server processes until it reconnects, which it does by itself.",
+        ),
         "unexpectedError": Reason(500, "An unexpected error occurred; it has been logged."),
     }
 )

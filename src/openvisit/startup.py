@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from openvisit import __version__
 from openvisit.bus.port import BusError
+from openvisit.config import SENSITIVE_SETTINGS
 from openvisit.errors import DomainError
 from openvisit.redact import mask_url_password
 from openvisit.secret_key import UnsafeSettingsError
@@ -32,9 +33,6 @@ ENCODE_HINT = (
     "# as %23, ? as %3F, % as %25)"
 )
 BUSY_SECONDS = 2.0
-SENSITIVE_FIELDS = frozenset(
-    {"secret_key", "database_url", "redis_url", "metrics_token", "turn_secret"}
-)
 
 
 class StartupError(Exception):
@@ -192,10 +190,15 @@ def _describe_database_error(error: sa.DBAPIError, shown: str) -> str | None:
     return None
 
 
+def _shown(value: object) -> object:
+    # A URL setting added later may hold a password before anyone marks it sensitive.
+    return mask_url_password(value) if isinstance(value, str) else value
+
+
 def _describe_validation(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "a setting"
-        value = "" if field in SENSITIVE_FIELDS else f" (got {item.get('input')!r})"
-        problems.append(f"OPENVISIT_{field.upper()}: {item['msg']}{value}")
+        value = "" if field in SENSITIVE_SETTINGS else f" (got {_shown(item.get('input'))!r})"
+        problems.append(f"OPENVISIT_{field.upper()}: {mask_url_password(item['msg'])}{value}")
     return "; ".join(problems) + ". Fix or unset the variable (see docs/operations.md)."

@@ -2,8 +2,9 @@ import pytest
 from sqlalchemy import select
 
 from openvisit.auth.passwords import MAX_PASSWORD_LENGTH
-from openvisit.auth.users import authenticate, create_user
+from openvisit.auth.users import authenticate
 from openvisit.errors import Conflict, InvalidInput
+from openvisit.meetings.staff_users import create_user
 from openvisit.store.models import StaffUser
 
 

@@ -67,6 +67,21 @@ async def delivers(bus: EventBus, recorder: Recorder, channel: str, payload: str
     assert recorder.events[-1] == (channel, payload)
 
 
+# Backoff slow enough that a test sees the bus disconnected before it comes back.
+SLOW_BACK = replace(FAST, backoff_first=1.0, backoff_longest=1.0)
+
+
+async def disconnected_then_back(bus: EventBus, recorder: Recorder) -> None:
+    """After its connection was cut: `connected` turns false, then true again with the
+    reconnect."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while bus.connected:
+            await asyncio.sleep(0.01)
+    assert recorder.reconnects == 0
+    await recorder.wait_for(lambda r: r.reconnects == 1, "on_reconnect after the cut")
+    assert bus.connected
+
+
 @asynccontextmanager
 async def running(bus: EventBus, recorder: Recorder | None = None) -> AsyncIterator[Recorder]:
     recorder = recorder or Recorder()

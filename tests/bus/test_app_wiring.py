@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx2 import Response  # the client starlette.testclient is built on
 
 from openvisit.app import create_app
 from openvisit.bus import BusNotRunningError, EventBus, InProcessEventBus
 from openvisit.bus.postgres import PostgresEventBus
 from openvisit.bus.redis import RedisEventBus
 from openvisit.config import Settings
+from tests.bus.conftest import WAIT_SECONDS
 from tests.conftest import TEST_SECRET
 
 
@@ -57,3 +60,40 @@ def test_readiness_still_pings_the_configured_redis(tmp_path, redis_server):
 
     assert answer.status_code == 200
     assert answer.json()["redis"] == "reachable"
+
+
+def _ready_answer(client: TestClient, wanted: int) -> Response:
+    """Ask /readyz until it answers `wanted` (the bus notices a loss, or reconnects)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        answer = client.get("/readyz")
+        if answer.status_code == wanted or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.05)
+
+
+def test_readiness_follows_the_event_bus_connection(tmp_path, own_redis_server):
+    app = create_app(_settings(tmp_path, redis_url=own_redis_server.url))
+
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() == {
+            "status": "ok",
+            "database": "reachable",
+            "eventBus": "connected",
+            "redis": "reachable",
+        }
+
+        own_redis_server.stop()
+        down = _ready_answer(client, 503)
+        assert down.status_code == 503
+        error = down.json()["error"]
+        assert error["innerError"]["code"] == "eventBusDisconnected"
+        assert error["message"].startswith("The event bus (redis) is disconnected")
+        assert down.headers["Retry-After"] == "5"
+
+        own_redis_server.start()  # the same port: the bus reconnects by itself
+        back = _ready_answer(client, 200)
+        assert back.status_code == 200, back.text
+        assert back.json()["eventBus"] == "connected"

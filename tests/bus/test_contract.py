@@ -261,3 +261,14 @@ def test_subscriptions_made_before_start_apply_once_it_runs(make_bus):
             assert recorder.events == [("meeting:1", "hello")]
 
     asyncio.run(scenario())
+
+
+def test_connected_while_running_only(make_bus):
+    async def scenario() -> None:
+        bus = make_bus()
+        assert not bus.connected  # not started: nothing published would arrive
+        async with running(bus):
+            assert bus.connected
+        assert not bus.connected
+
+    asyncio.run(scenario())

@@ -10,7 +10,7 @@ import pytest
 
 from openvisit.bus import BusUnavailableError, PayloadTooLargeError
 from openvisit.bus.postgres import APPLICATION_NAME, NOTIFY_MAX_BYTES, PostgresEventBus
-from tests.bus.conftest import FAST, delivers, running
+from tests.bus.conftest import FAST, SLOW_BACK, delivers, disconnected_then_back, running
 from tests.live import free_port
 
 
@@ -80,6 +80,20 @@ def test_a_terminated_listener_reconnects_relistens_and_reports(pg_events_databa
             assert bus.listener_pid not in (None, listener)
             await delivers(bus, recorder, "meeting:1", "after")
             assert recorder.payloads() == ["before", "after"]
+
+    asyncio.run(scenario())
+
+
+def test_a_terminated_listener_is_disconnected_until_it_is_back(pg_events_database):
+    async def scenario() -> None:
+        bus = PostgresEventBus(pg_events_database.dsn, timing=SLOW_BACK)
+        async with running(bus) as recorder:
+            await bus.subscribe("meeting:1")
+            listener = bus.listener_pid
+            assert listener is not None
+            await asyncio.to_thread(pg_events_database.terminate, listener)
+
+            await disconnected_then_back(bus, recorder)
 
     asyncio.run(scenario())
 

@@ -9,7 +9,7 @@ import pytest
 
 from openvisit.bus import BusUnavailableError
 from openvisit.bus.redis import RedisEventBus
-from tests.bus.conftest import FAST, delivers, running
+from tests.bus.conftest import FAST, SLOW_BACK, delivers, disconnected_then_back, running
 from tests.live import free_port
 
 
@@ -30,6 +30,19 @@ def test_a_killed_subscriber_connection_reconnects_resubscribes_and_reports(own_
                 channels = admin.pubsub_channels("openvisit:*")
             assert sorted(channels) == ["openvisit:meeting:1", "openvisit:staff:2"]
             assert bus.reconnects == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_killed_connection_is_disconnected_until_it_is_back(own_redis_server):
+    async def scenario() -> None:
+        bus = RedisEventBus(own_redis_server.url, timing=SLOW_BACK)
+        async with running(bus) as recorder:
+            await bus.subscribe("meeting:1")
+            with own_redis_server.client() as admin:
+                assert admin.execute_command("CLIENT KILL TYPE pubsub") == 1
+
+            await disconnected_then_back(bus, recorder)
 
     asyncio.run(scenario())
 

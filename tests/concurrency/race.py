@@ -110,6 +110,25 @@ class CheckGate:
         return result
 
 
+def run_together(*works: Callable[[], object]) -> None:
+    """Run each in a thread of its own, all at once; re-raise the first one's failure."""
+    errors: list[BaseException] = []
+
+    def run(work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=TIMEOUT_SECONDS)
+    if errors:
+        raise errors[0]
+
+
 @contextmanager
 def guard_disabled() -> Iterator[None]:
     guard.enabled = False

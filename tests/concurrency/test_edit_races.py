@@ -11,7 +11,6 @@ SQLite serializes whole write transactions, so the race cannot arise there.
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 from openvisit.bookings.appointments import AppointmentChanges, get_appointment, update
 from openvisit.runtime import Runtime
 from tests.bookings.clinic import CONSUMER, book_at, make_clinic
-from tests.concurrency.race import CheckGate, guard_disabled
+from tests.concurrency.race import CheckGate, guard_disabled, run_together
 from tests.conftest import build_test_runtime
 from tests.databases import PostgresDatabase, requested_backends
 
@@ -70,27 +69,13 @@ def edit_at_once(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> tuple[dic
     booked = book_at(runtime, clinic)
     gate = MergeGate(reschedule_module.merged)
     monkeypatch.setattr(reschedule_module, "merged", gate)
-    errors: list[BaseException] = []
 
-    def edit(changes: AppointmentChanges) -> None:
-        try:
-            update(
-                runtime.db,
-                runtime.clock,
-                clinic["business"],
-                booked.id,
-                changes,
-                authority=CONSUMER,
-            )
-        except BaseException as error:  # reported below, not lost in the thread
-            errors.append(error)
+    def edit(changes: AppointmentChanges) -> Callable[[], object]:
+        return lambda: update(
+            runtime.db, runtime.clock, clinic["business"], booked.id, changes, authority=CONSUMER
+        )
 
-    threads = [threading.Thread(target=edit, args=(changes,)) for changes in EDITS]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors
+    run_together(*(edit(changes) for changes in EDITS))
     stored = get_appointment(runtime.db, clinic["business"], booked.id)
     return dict(stored.details), gate.met
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
-from openvisit.auth.users import create_user
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from tests.live import serve
 

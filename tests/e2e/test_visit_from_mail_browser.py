@@ -20,9 +20,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from openvisit.auth.users import create_user
 from openvisit.clock import FixedClock
 from openvisit.meetings.appointment_meetings import meeting_of
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from tests.bookings.clinic import TUESDAY_10, book_at, make_clinic
 from tests.e2e.test_booking_mail_browser import deliver

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from openvisit.auth.users import create_user
+from openvisit.meetings.staff_users import create_user
 from tests.bookings.clinic import make_clinic
 from tests.conftest import TEST_NOW
 from tests.factories import BUSINESSES, make_staff

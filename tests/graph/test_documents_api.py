@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from openvisit.auth.tokens import create_token
-from openvisit.auth.users import create_user
 from openvisit.bookings import linked_documents
 from openvisit.bookings.appointments import cancel
 from openvisit.bookings.document_rows import NewFile
@@ -22,6 +21,7 @@ from openvisit.bookings.document_store import DocumentStore
 from openvisit.bookings.manage_links import manage_token_for
 from openvisit.bookings.records import update_record
 from openvisit.bookings.staff import STAFF_MEMBERS
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from tests.bookings import sample_files
 from tests.bookings.clinic import CONSUMER, Clinic, book_at, make_clinic

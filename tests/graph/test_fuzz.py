@@ -38,9 +38,9 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.schemas import APIOperation
 
-from openvisit.auth.users import create_user
 from openvisit.bookings.appointments import AppointmentRequest, book
 from openvisit.bookings.authority import Authority
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from tests.factories import make_business, make_customer, make_question, make_service, make_staff
 from tests.live import serve

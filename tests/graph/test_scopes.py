@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openvisit.auth.tokens import list_tokens, revoke_token
-from openvisit.auth.users import create_user
+from openvisit.meetings.staff_users import create_user
 from tests.factories import BUSINESSES, make_business, make_customer, make_service
 
 READ = "Bookings.Read.All"

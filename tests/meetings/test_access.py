@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from openvisit.auth.users import create_user
 from openvisit.join_links import JOIN_VALID_AFTER_END, join_token
 from openvisit.meetings.access import JoinRefused, check_join_link, check_staff_access
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from openvisit.store.models import OnlineMeeting
 from tests.factories import make_staff

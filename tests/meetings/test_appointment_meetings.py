@@ -14,8 +14,8 @@ from openvisit.runtime import Runtime
 from openvisit.store.models import AuditRecord, OnlineMeeting
 from tests.bookings.clinic import Clinic, make_clinic
 from tests.conftest import TEST_NOW, TEST_SECRET
-from tests.factories import BUSINESSES, make_service
-from tests.meetings.helpers import make_user, user_token
+from tests.factories import BUSINESSES, make_business, make_staff
+from tests.meetings.helpers import add_online_service, app_token, make_user, user_token
 
 TUESDAY_10 = {"dateTime": "2026-11-24T15:00:00Z", "timeZone": "UTC"}
 TUESDAY_11 = {"dateTime": "2026-11-24T16:00:00Z", "timeZone": "UTC"}
@@ -24,13 +24,7 @@ TUESDAY_11 = {"dateTime": "2026-11-24T16:00:00Z", "timeZone": "UTC"}
 @pytest.fixture
 def clinic(runtime: Runtime) -> Clinic:
     place = make_clinic(runtime)
-    place["online"] = make_service(
-        runtime,
-        place["business"],
-        "Video visit",
-        is_location_online=True,
-        staff_member_ids=[place["ann"], place["bob"]],
-    )
+    add_online_service(runtime, place)
     place["url"] = f"{BUSINESSES}/{place['business']}/appointments"
     return place
 
@@ -184,3 +178,75 @@ def test_an_appointment_meeting_is_not_deleted_through_the_meeting_api(
     retitled = client.patch(path, json={"allowMeetingChat": "disabled"}, headers=headers)
     assert retitled.status_code == 200
     assert retitled.json()["allowMeetingChat"] == "disabled"
+
+
+def test_a_staff_user_created_after_the_booking_organises_its_meeting(
+    client, auth, runtime, clinic
+):
+    appointment = book(client, auth, clinic)  # nobody signs in as Dr. Ann yet
+    meeting = meeting_of(runtime, appointment["id"])
+    assert meeting is not None and meeting.organizer_user_id is None
+
+    ann = make_user(runtime, "Ann@Example.test", "Dr. Ann")  # the office manager adds her
+
+    mine = client.get("/v1.0/me/onlineMeetings", headers=user_token(runtime, ann))
+    assert [item["id"] for item in mine.json()["value"]] == [meeting.id]
+    one = client.get(f"/v1.0/me/onlineMeetings/{meeting.id}", headers=user_token(runtime, ann))
+    assert one.status_code == 200, one.text
+    reader = app_token(runtime, "OnlineMeetings.Read.All")
+    theirs = client.get(f"/v1.0/users/{ann.id}/onlineMeetings", headers=reader).json()
+    assert [item["id"] for item in theirs["value"]] == [meeting.id]
+    with runtime.db.read() as session:
+        adopted = session.scalars(
+            select(AuditRecord.data).where(
+                AuditRecord.action == Action.MEETING_UPDATED.value,
+                AuditRecord.subject == meeting.id,
+            )
+        ).all()
+    assert adopted == [{"appointmentId": appointment["id"], "changed": ["organizer_user_id"]}]
+
+
+def test_a_user_of_another_business_gets_none_of_its_meetings(client, auth, runtime, clinic):
+    elsewhere = make_business(runtime, "Fabrikam Dental")
+    make_staff(runtime, elsewhere, "Dr. Zed")
+    appointment = book(client, auth, clinic)
+
+    zed = make_user(runtime, "zed@example.test", "Dr. Zed")
+
+    mine = client.get("/v1.0/me/onlineMeetings", headers=user_token(runtime, zed)).json()
+    assert mine["value"] == []
+    meeting = meeting_of(runtime, appointment["id"])
+    assert meeting is not None and meeting.organizer_user_id is None
+
+
+def test_an_organizer_already_chosen_is_kept(client, auth, runtime, clinic):
+    bob = make_user(runtime, "bob@example.test", "Dr. Bob")
+    appointment = book(client, auth, clinic, staffMemberIds=[clinic["ann"], clinic["bob"]])
+    meeting = meeting_of(runtime, appointment["id"])
+    assert meeting is not None and meeting.organizer_user_id == bob.id
+
+    ann = make_user(runtime, "ann@example.test", "Dr. Ann")  # first of the two providers
+
+    kept = meeting_of(runtime, appointment["id"])
+    assert kept is not None and kept.organizer_user_id == bob.id
+    mine = client.get("/v1.0/me/onlineMeetings", headers=user_token(runtime, ann)).json()
+    assert mine["value"] == []
+
+
+def test_a_provider_given_a_users_email_has_them_organise_its_meetings(
+    client, auth, runtime, clinic
+):
+    annie = make_user(runtime, "annie@example.test", "Dr. Ann")  # signs in under another
+    appointment = book(client, auth, clinic)
+    meeting = meeting_of(runtime, appointment["id"])
+    assert meeting is not None and meeting.organizer_user_id is None
+
+    fixed = client.patch(
+        f"{BUSINESSES}/{clinic['business']}/staffMembers/{clinic['ann']}",
+        json={"emailAddress": "Annie@example.test"},
+        headers=auth,
+    )
+
+    assert fixed.status_code == 204, fixed.text
+    mine = client.get("/v1.0/me/onlineMeetings", headers=user_token(runtime, annie)).json()
+    assert [item["id"] for item in mine["value"]] == [meeting.id]

@@ -32,6 +32,10 @@ class LinkedBus:
         self._deliver: Deliver | None = None
         self._channels: set[str] = set()
 
+    @property
+    def connected(self) -> bool:
+        return self._loop is not None
+
     async def start(self, deliver: Deliver, on_reconnect: Callable[[], None] | None = None) -> None:
         del on_reconnect
         self._deliver = deliver

@@ -17,13 +17,14 @@ from typing import Any
 
 from openvisit.auth import access
 from openvisit.auth.tokens import create_token
-from openvisit.auth.users import create_user, find_user_by_email
+from openvisit.auth.users import find_user_by_email
 from openvisit.bookings.appointments import AppointmentRequest, book
 from openvisit.bookings.authority import Authority
 from openvisit.bookings.records import update_record
 from openvisit.bookings.staff import STAFF_MEMBERS
 from openvisit.meetings import online_meetings
 from openvisit.meetings.online_meetings import MeetingChanges
+from openvisit.meetings.staff_users import create_user
 from tests.conftest import ALL_SCOPES
 from tests.factories import BUSINESSES, make_business, make_service, make_staff
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from openvisit.auth.users import create_user
 from openvisit.clock import FixedClock
+from openvisit.meetings.staff_users import create_user
 from openvisit.notify.messages import Attachment, EmailMessage, TextMessage
 from openvisit.notify.transports.outbox import OutboxTransport
 from openvisit.runtime import Runtime

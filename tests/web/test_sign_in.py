@@ -13,8 +13,9 @@ from sqlalchemy import delete
 
 from openvisit.app import create_app
 from openvisit.auth.sessions import LOGIN_CSRF_COOKIE, SESSION_COOKIE, new_nonce
-from openvisit.auth.users import UserView, create_user
+from openvisit.auth.users import UserView
 from openvisit.clock import FixedClock
+from openvisit.meetings.staff_users import create_user
 from openvisit.runtime import Runtime
 from openvisit.store.models import StaffUser
 

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 
 from openvisit.addresses import Client
 from openvisit.auth.sessions import SESSION_COOKIE, start_session
-from openvisit.auth.users import create_user
 from openvisit.bookings.page_limits import LIMIT
 from openvisit.join_links import join_token
 from openvisit.meetings.device_checks import MAX_RESULT_BYTES
+from openvisit.meetings.staff_users import create_user
 from openvisit.store.models import MeetingParticipant, OnlineMeeting
 from tests.conftest import TEST_SECRET
 from tests.visits import Visit, make_visit

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from openvisit import audit
 from openvisit.audit.actions import Action
@@ -16,7 +18,6 @@ from openvisit.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from openvisit.clock import Clock
 from openvisit.emails import InvalidEmail, normalized_email
 from openvisit.errors import Conflict, InvalidInput, NotFound
 from openvisit.store.db import Database
@@ -48,17 +49,20 @@ def normalize_email(email: str) -> str:
         raise InvalidInput("invalidEmail", target="email", detail=error) from error
 
 
-def create_user(
-    db: Database,
-    clock: Clock,
+def new_user(
     *,
     email: str,
     role: str,
     password: str | None,
-    display_name: str | None = None,
-    actor: str = "cli",
-) -> UserView:
-    """Create a staff user; the password (if any) is stored only as an argon2 hash."""
+    display_name: str | None,
+    now: datetime,
+) -> StaffUser:
+    """A checked, not yet stored staff user; the password (if any) only as an argon2 hash.
+
+    Creating one is `meetings.staff_users.create_user`: the new user may already organise
+    meetings, and that sits in a layer above this one. Hashing takes a while, so it is done
+    here, before the write transaction.
+    """
     if role not in STAFF_ROLES:
         raise InvalidInput("invalidRole", target="role", roles=", ".join(STAFF_ROLES))
     if password is not None and not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
@@ -69,29 +73,32 @@ def create_user(
             longest=MAX_PASSWORD_LENGTH,
         )
     address = normalize_email(email)
-    now = clock.now()
-    with db.write() as session:
-        if session.scalar(select(StaffUser.id).where(StaffUser.email == address)):
-            raise Conflict("userExists", email=address)
-        user = StaffUser(
-            id=str(uuid.uuid4()),
-            email=address,
-            role=role,
-            is_active=True,
-            display_name=display_name or address.split("@")[0],
-            created_date_time=now,
-            password_hash=hash_password(password) if password is not None else None,
-        )
-        session.add(user)
-        audit.record(
-            session,
-            Action.USER_CREATED,
-            actor=actor,
-            subject=user.id,
-            at=now,
-            data={"role": role},
-        )
-        return _view(user)
+    return StaffUser(
+        id=str(uuid.uuid4()),
+        email=address,
+        role=role,
+        is_active=True,
+        display_name=display_name or address.split("@")[0],
+        created_date_time=now,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+
+
+def add_user(session: Session, user: StaffUser, *, actor: str) -> UserView:
+    """Store a user from `new_user` inside the caller's write transaction (409 if taken)."""
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == user.email)):
+        raise Conflict("userExists", email=user.email)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        Action.USER_CREATED,
+        actor=actor,
+        subject=user.id,
+        at=user.created_date_time,
+        data={"role": user.role},
+    )
+    return _view(user)
 
 
 def authenticate(db: Database, email: str, password: str) -> UserView | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
@@ -38,11 +39,22 @@ Cleanup = Callable[[Session, str, str], None]
 FileCleanup = Callable[[Session, DocumentStore, str], None]
 
 
+# (session, the record with its changes applied, the changes, actor, now): keep what
+# depends on the record in step, in the same transaction
+Followup = Callable[[Session, Any, Changes, str, datetime], None]
+
+
 def _no_check(_session: Session, _business_id: str, _changes: Changes, _current: Any) -> None:
     return None
 
 
 def _no_cleanup(_session: Session, _business_id: str, _record_id: str) -> None:
+    return None
+
+
+def _no_followup(
+    _session: Session, _record: Any, _changes: Changes, _actor: str, _now: datetime
+) -> None:
     return None
 
 
@@ -55,6 +67,7 @@ class ResourceKind(Generic[R, V]):
     columns: Mapping[str, InstrumentedAttribute[Any]]  # API property -> filterable column
     check: Check = field(default=_no_check)
     on_delete: Cleanup = field(default=_no_cleanup)
+    on_update: Followup = field(default=_no_followup)
     files: FileCleanup | None = None  # set for records that own documents (services)
 
 
@@ -153,6 +166,8 @@ def update_record(
         kind.check(session, record.business_id, changes, record)
         _apply(record, changes)
         record.last_updated_date_time = now
+        session.flush()  # what on_update reads sees the change
+        kind.on_update(session, record, changes, actor, now)
         audit.record(
             session,
             kind.actions.updated,

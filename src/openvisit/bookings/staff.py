@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
 from openvisit.audit import actions
-from openvisit.bookings.records import ResourceKind
+from openvisit.bookings.records import Changes, ResourceKind
 from openvisit.bookings.services import forget_staff_member
 from openvisit.bookings.views import StaffMemberView
+from openvisit.meetings import appointment_meetings
 from openvisit.store.models import StaffMember
+
+
+def _follow_email(
+    session: Session, member: StaffMember, changes: Changes, actor: str, now: datetime
+) -> None:
+    """A provider given the e-mail of a staff user (a typo fixed, say): that user now
+    organises the meetings of their appointments that had no organizer."""
+    if "email_address" in changes and member.email_address:
+        appointment_meetings.adopt_for_email(session, member.email_address, actor=actor, now=now)
+
 
 STAFF_MEMBERS = ResourceKind(
     model=StaffMember,
@@ -26,4 +41,5 @@ STAFF_MEMBERS = ResourceKind(
         "lastUpdatedDateTime": StaffMember.last_updated_date_time,
     },
     on_delete=forget_staff_member,
+    on_update=_follow_email,
 )

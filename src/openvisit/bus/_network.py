@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -29,8 +29,8 @@ from openvisit.bus.port import (
     BusNotRunningError,
     BusUnavailableError,
     Deliver,
+    LoopBoundBus,
     check_channel,
-    check_payload,
 )
 
 logger = logging.getLogger("openvisit.bus")
@@ -58,17 +58,15 @@ class Timing:
     backoff_longest: float = 5.0
 
 
-class NetworkEventBus(ABC):
+class NetworkEventBus(LoopBoundBus):
     name: str
     crosses_processes = True
 
     def __init__(self, timing: Timing) -> None:
+        super().__init__()
         self._connect_timeout = timing.connect_timeout
         self._heartbeat = timing.heartbeat_seconds
         self._backoff = (timing.backoff_first, timing.backoff_longest)
-        self._channels: set[str] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._deliver: Deliver | None = None
         self._on_reconnect: Callable[[], None] | None = None
         self._queue: asyncio.Queue[tuple[str, str]] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -119,15 +117,16 @@ class NetworkEventBus(ABC):
     async def _remove(self, channel: str) -> None:
         """Unsubscribe the open listening connection from `channel`."""
 
-    def _check(self, channel: str, payload: str) -> None:
-        check_channel(channel)
-        check_payload(payload)
-
     @abstractmethod
     def _unavailable(self, error: BaseException) -> str:
         """One sentence: which server could not be reached, and what to check."""
 
     # -- the port ---------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        # A plain read of two fields: /readyz asks from a request thread.
+        return self._loop is not None and self._connected
 
     async def start(self, deliver: Deliver, on_reconnect: Callable[[], None] | None = None) -> None:
         if self._loop is not None:
@@ -176,17 +175,6 @@ class NetworkEventBus(ABC):
             raise BusNotRunningError("The event bus is not running (start it first).")
         await self._send(channel, payload)
 
-    def publish_threadsafe(self, channel: str, payload: str) -> None:
-        self._check(channel, payload)
-        loop = self._loop
-        if loop is None:
-            logger.debug("event bus not running; dropped an event on %s", channel)
-            return
-        try:
-            loop.call_soon_threadsafe(self._enqueue, channel, payload)
-        except RuntimeError:  # the loop closed since we looked
-            logger.debug("event loop closed; dropped an event on %s", channel)
-
     async def subscribe(self, channel: str) -> None:
         check_channel(channel)
         if channel in self._channels:
@@ -206,17 +194,8 @@ class NetworkEventBus(ABC):
 
     # -- shared machinery -------------------------------------------------------------
 
-    def _dispatch(self, channel: str, payload: str) -> None:
-        # Filtering here too: an event may arrive just after its unsubscribe went out.
-        deliver = self._deliver
-        if deliver is None or channel not in self._channels:
-            return
-        try:
-            deliver(channel, payload)
-        except Exception:  # one broken handler must not stop the others' events
-            logger.exception("event handler failed for channel %s", channel)
-
-    def _enqueue(self, channel: str, payload: str) -> None:
+    def _accept(self, channel: str, payload: str) -> None:
+        """Queue a thread's event for the sender task."""
         queue = self._queue
         if queue is None:
             return

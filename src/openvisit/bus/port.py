@@ -19,17 +19,25 @@ Contract, for every adapter (inprocess.py, redis.py, postgres.py):
   worker threads): it checks the arguments, queues the event for the bus's loop and returns
   without waiting for the network. Invalid arguments raise in the caller's thread; a bus
   that is not running, a full queue or a network failure drops the event and logs it.
+- `connected` tells whether events published now reach every process: true while the
+  bus runs and, for Redis or PostgreSQL, while its listening connection is up; false
+  before `start`, after `stop`, and from a lost connection until it is back. `/readyz`
+  reports a network bus that is not connected (app.py). Any thread may read it.
 - Payloads are JSON text made by the caller. Channels are short ASCII names such as
   `meeting:<id>` or `staff:<id>` (printable, no spaces, at most 200 characters).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Protocol
 
 Deliver = Callable[[str, str], None]
+logger = logging.getLogger("openvisit.bus")
 
 CHANNEL_MAX_LENGTH = 200
 _CHANNEL = re.compile(rf"[!-~]{{1,{CHANNEL_MAX_LENGTH}}}")
@@ -38,6 +46,9 @@ _CHANNEL = re.compile(rf"[!-~]{{1,{CHANNEL_MAX_LENGTH}}}")
 class EventBus(Protocol):
     name: str  # "inprocess" | "redis" | "postgres"
     crosses_processes: bool
+
+    @property
+    def connected(self) -> bool: ...
 
     async def start(
         self, deliver: Deliver, on_reconnect: Callable[[], None] | None = None
@@ -92,3 +103,51 @@ def check_payload(payload: str) -> str:
     if not isinstance(payload, str) or "\x00" in payload:
         raise InvalidPayloadError("An event payload is JSON text, without NUL characters.")
     return payload
+
+
+class LoopBoundBus(ABC):
+    """What every adapter shares: the loop it runs on once started, the handler, the
+    channels this process listens to, and so `publish_threadsafe` and local delivery.
+
+    An adapter sets `_loop` and `_deliver` in `start` (clearing them in `stop`) and says in
+    `_accept` what becomes of an event once it is on the loop: delivered here (in-process)
+    or queued for the network.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._deliver: Deliver | None = None
+        self._channels: set[str] = set()
+
+    @property
+    def connected(self) -> bool:
+        return self._loop is not None
+
+    @abstractmethod
+    def _accept(self, channel: str, payload: str) -> None:
+        """On the bus's loop: take an event `publish_threadsafe` handed over."""
+
+    def _check(self, channel: str, payload: str) -> None:
+        check_channel(channel)
+        check_payload(payload)
+
+    def publish_threadsafe(self, channel: str, payload: str) -> None:
+        self._check(channel, payload)
+        loop = self._loop
+        if loop is None:
+            logger.debug("event bus not running; dropped an event on %s", channel)
+            return
+        try:
+            loop.call_soon_threadsafe(self._accept, channel, payload)
+        except RuntimeError:  # the loop closed since we looked
+            logger.debug("event loop closed; dropped an event on %s", channel)
+
+    def _dispatch(self, channel: str, payload: str) -> None:
+        # Filtering here too: an event may arrive just after its unsubscribe went out.
+        deliver = self._deliver
+        if deliver is None or channel not in self._channels:
+            return
+        try:
+            deliver(channel, payload)
+        except Exception:  # one broken handler must not stop the others' events
+            logger.exception("event handler failed for channel %s", channel)

@@ -10,7 +10,9 @@ their `/me/onlineMeetings`), titled with the service's name, at the appointment'
 - made not online: the meeting is cancelled; made online again: it opens again;
 - cancelled: the meeting is cancelled and its `link_version` raised, so every join link
   handed out is refused from then on;
-- deleted: the meeting goes with it (participants, attendance, chat).
+- deleted: the meeting goes with it (participants, attendance, chat);
+- its provider's staff user created only later, or its provider given the e-mail of a
+  user: the meeting is theirs from then on (`adopt_for_email`, in that transaction).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from openvisit import audit
 from openvisit.audit.actions import Action
 from openvisit.meetings.online_meetings import DEFAULT_PROPERTIES, new_meeting_id
 from openvisit.meetings.views import CANCELLED, SCHEDULED
-from openvisit.store.models import Appointment, OnlineMeeting, StaffUser
+from openvisit.store.locking import lock_email, lock_staff_time
+from openvisit.store.models import Appointment, OnlineMeeting, StaffMember, StaffUser
 
 
 def is_online(details: Mapping[str, Any]) -> bool:
@@ -106,14 +109,7 @@ def follow_appointment(
         return
     for name in changed:
         setattr(meeting, name, wanted[name])
-    audit.record(
-        session,
-        Action.MEETING_UPDATED,
-        actor=actor,
-        subject=meeting.id,
-        at=now,
-        data={"appointmentId": appointment.id, "changed": changed},
-    )
+    _record_update(session, meeting, changed, actor=actor, now=now)
 
 
 def cancel_for_appointment(
@@ -153,16 +149,100 @@ def meeting_of(session: Session, appointment_id: str) -> OnlineMeeting | None:
 
 def organizer_for(session: Session, staff_emails: Sequence[str | None]) -> str | None:
     """The active staff user who is the first of these providers, if any signs in."""
-    emails = [email.lower() for email in staff_emails if email]
-    if not emails:
-        return None
-    rows = session.execute(
-        select(StaffUser.id, StaffUser.email).where(
-            func.lower(StaffUser.email).in_(emails), StaffUser.is_active.is_(True)
+    emails = _lowered(staff_emails)
+    return _first_user(_active_users(session, emails), emails)
+
+
+def adopt_for_email(session: Session, email: str, *, actor: str, now: datetime) -> int:
+    """A staff user with `email` was just added in this transaction, or a staff member was
+    just given it: the meetings of appointments staffed by a member with that e-mail that
+    have no organizer get the one `organizer_for` names now. An organizer already set
+    stays. Returns how many.
+
+    Why here and in that transaction, not at read time: `organizer_user_id` is what
+    /me/onlineMeetings, the visit's access check, attendance and the texts all read, so it
+    stays the one answer. Why it misses nothing on PostgreSQL (READ COMMITTED, where a
+    statement after a lock wait sees what the other transaction committed):
+    - a booking or a re-staffing locks its staff members' time (store/locking.py) before
+      it calls `organizer_for`, and this locks the time of every member with the e-mail
+      before it looks for meetings: the booking sees the new user, or this its meeting;
+    - the user's creation and a member's change of e-mail both lock the e-mail first, so
+      the second finds the member the first gave it, or the user the first created.
+    On SQLite write transactions are serialized already.
+    """
+    lock_email(session, email)
+    members = session.execute(
+        select(StaffMember.id, StaffMember.business_id).where(
+            func.lower(StaffMember.email_address) == email.lower()
         )
     ).all()
-    by_email = {str(email).lower(): str(user_id) for user_id, email in rows}
+    if not members:
+        return 0
+    member_ids = {str(member_id) for member_id, _business in members}
+    lock_staff_time(session, member_ids)
+    rows = session.execute(
+        select(OnlineMeeting, Appointment.staff_member_ids)
+        .join(Appointment, Appointment.id == OnlineMeeting.appointment_id)
+        .where(
+            OnlineMeeting.organizer_user_id.is_(None),
+            OnlineMeeting.business_id.in_({str(business) for _id, business in members}),
+        )
+    ).all()
+    staffed = [(meeting, list(staff)) for meeting, staff in rows if member_ids & set(staff)]
+    if not staffed:
+        return 0
+    emails_of: dict[str, str | None] = dict(
+        session.execute(
+            select(StaffMember.id, StaffMember.email_address).where(
+                StaffMember.id.in_({staff_id for _m, staff in staffed for staff_id in staff})
+            )
+        ).all()
+    )
+    users = _active_users(
+        session, _lowered([emails_of.get(staff_id) for _m, staff in staffed for staff_id in staff])
+    )
+    adopted = 0
+    for meeting, staff in staffed:
+        organizer = _first_user(users, _lowered([emails_of.get(staff_id) for staff_id in staff]))
+        if organizer is None:
+            continue
+        meeting.organizer_user_id = organizer
+        adopted += 1
+        _record_update(session, meeting, ["organizer_user_id"], actor=actor, now=now)
+    return adopted
+
+
+def _lowered(emails: Sequence[str | None]) -> list[str]:
+    return [email.lower() for email in emails if email]
+
+
+def _active_users(session: Session, emails: Sequence[str]) -> dict[str, str]:
+    """Active staff users' ids by lowercased e-mail, among `emails`."""
+    if not emails:
+        return {}
+    rows = session.execute(
+        select(StaffUser.id, StaffUser.email).where(
+            func.lower(StaffUser.email).in_(set(emails)), StaffUser.is_active.is_(True)
+        )
+    ).all()
+    return {str(email).lower(): str(user_id) for user_id, email in rows}
+
+
+def _first_user(by_email: Mapping[str, str], emails: Sequence[str]) -> str | None:
     return next((by_email[email] for email in emails if email in by_email), None)
+
+
+def _record_update(
+    session: Session, meeting: OnlineMeeting, changed: list[str], *, actor: str, now: datetime
+) -> None:
+    audit.record(
+        session,
+        Action.MEETING_UPDATED,
+        actor=actor,
+        subject=meeting.id,
+        at=now,
+        data={"appointmentId": meeting.appointment_id, "changed": changed},
+    )
 
 
 def _cancel(

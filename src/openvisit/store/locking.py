@@ -42,6 +42,10 @@ _LOCK_STAFF = text(
 ).bindparams(bindparam("staff_ids", type_=ARRAY(String)))
 
 
+# Keyed apart from the staff ids (UUIDs): "email:" never starts one.
+_LOCK_EMAIL = text("SELECT pg_advisory_xact_lock(hashtextextended('email:' || :email, 0))")
+
+
 # A lock wait ends within seconds, so a client may try again almost at once.
 BUSY_RETRY_AFTER_SECONDS = 1
 
@@ -94,6 +98,17 @@ def lock_staff_time(session: Session, staff_ids: Iterable[str]) -> None:
     wanted = sorted(set(staff_ids))
     if wanted:
         session.execute(_LOCK_STAFF, {"staff_ids": wanted}).all()
+
+
+def lock_email(session: Session, email: str) -> None:
+    """Serialize this transaction with every other one that lets a staff user and staff
+    members with `email` (any case) find each other: creating that user, giving a staff
+    member that e-mail (meetings/appointment_meetings.py). SQLite: as lock_staff_time."""
+    if not guard.enabled or session.get_bind().dialect.name != "postgresql":
+        return
+    if not in_write_transaction(session):
+        raise RuntimeError("lock_email needs a session from Database.write()")
+    session.execute(_LOCK_EMAIL, {"email": email.lower()}).all()
 
 
 def is_lock_timeout(error: OperationalError) -> bool:
