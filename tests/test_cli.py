@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from openvisit import workers
+from openvisit import gc_tuning, malloc_arenas, workers
 from openvisit.app import create_app
 from openvisit.cli import WEBSOCKET_OPTIONS, main
 from openvisit.clock import FixedClock
@@ -173,6 +174,29 @@ def test_serve_options_reach_the_worker_processes_through_the_environment(
     # A worker builds its Settings from this environment.
     assert (Settings().workers, Settings().threads, Settings().port) == (3, 2, 8123)
     assert "(3 workers, 2 threads each)" in capsys.readouterr().out
+
+
+def test_serve_with_one_worker_tunes_this_process_as_a_worker_is(serve_env, monkeypatch):
+    limited: list[bool] = []
+
+    def limit_arenas() -> bool:
+        limited.append(True)
+        return True
+
+    monkeypatch.setattr(malloc_arenas, "limit_arenas", limit_arenas)
+    thresholds: list[tuple[int, int, int]] = []
+
+    def run(_app: object, **_options: object) -> None:
+        thresholds.append(gc.get_threshold())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    before = gc.get_threshold()
+    try:
+        assert main(["serve", "--workers", "1"]) == 0
+    finally:
+        gc.set_threshold(*before)  # the test process keeps CPython's collector
+    assert limited == [True]
+    assert thresholds == [(gc_tuning.YOUNG_THRESHOLD, before[1], before[2])]
 
 
 def test_serve_with_one_worker_runs_the_app_in_this_process(serve_env):

@@ -190,9 +190,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
-    from openvisit import telemetry, workers  # noqa: PLC0415 - only `serve` needs them
+    from openvisit import gc_tuning, malloc_arenas, telemetry, workers  # noqa: PLC0415
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
 
+    # This process is the server when there is one worker: tuned as a worker is.
+    if settings.workers == 1:
+        malloc_arenas.limit_arenas()  # before any thread: see malloc_arenas.py
+        gc_tuning.tune_collector()  # see gc_tuning.py
     db = _database(settings)
     try:
         if settings.notifications_in_server:

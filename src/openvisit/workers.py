@@ -40,7 +40,7 @@ from typing import Any
 
 import uvicorn
 
-from openvisit import malloc_arenas, telemetry
+from openvisit import gc_tuning, malloc_arenas, telemetry
 from openvisit.connections import ConnectionLimits
 
 logger = logging.getLogger("uvicorn.error")
@@ -124,6 +124,7 @@ def run_worker(options: WorkerOptions, serving: EventType, parent: int) -> None:
     die_with_parent(parent)
     # A terminal's hang-up reaches the whole process group; reloading is the supervisor's.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    gc_tuning.tune_collector()  # see gc_tuning.py
     config = options.uvicorn_config()
     sock = listening_socket(options.host, options.port)
     server = uvicorn.Server(config)
