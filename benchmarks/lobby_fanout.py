@@ -143,7 +143,7 @@ async def run(
     ready.set()
     provider = await websockets.connect(
         ws_url, origin=base, additional_headers={"Cookie": f"{SESSION_COOKIE}={cookie}"},  # type: ignore[arg-type]
-        compression=None, max_queue=None,
+        compression=None, max_queue=None, max_size=None,  # the waiting list: ~225 B a waiter
     )  # fmt: skip
     await provider.send(json.dumps({"type": "hello", "v": 1, "meeting": meeting_id}))
     await provider.recv()
