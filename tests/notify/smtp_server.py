@@ -8,6 +8,7 @@ port of 127.0.0.1 in aiosmtpd's own thread.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.message
 import email.policy
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -114,17 +115,65 @@ class Sink:
 
 
 @contextmanager
-def smtp_server(sink: Sink, **smtp_options: Any) -> Iterator[int]:
+def smtp_server(sink: Sink, *, stall_close: bool = False, **smtp_options: Any) -> Iterator[int]:
     """Serve `sink` on 127.0.0.1 and yield the port. `smtp_options` go to aiosmtpd's
     SMTP (tls_context for STARTTLS, timeout, authenticator, ...); `ssl_context` makes
-    it implicit TLS."""
+    it implicit TLS. `stall_close`: the server answers QUIT and then leaves the
+    connection open and unread, so a TLS client's close_notify is never answered."""
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, **smtp_options)
+    controller = (StallingController if stall_close else Controller)(
+        sink, hostname="127.0.0.1", port=port, **smtp_options
+    )
     controller.start()
     try:
         yield port
     finally:
+        if isinstance(controller, StallingController):
+            controller.end_stalled()
         controller.stop()
+
+
+class StallingSmtp(SMTP):
+    """Says "221 Bye" to QUIT and then neither closes nor reads any more: the client's
+    TLS close_notify stays in the server's buffer, unanswered, as from a server (or a
+    firewall in between) that stalls."""
+
+    def __init__(self, *args: Any, stalled: list[StallingSmtp], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stalled = stalled
+        self.gone = threading.Event()
+
+    async def smtp_QUIT(self, arg: str) -> None:
+        if arg or self.transport is None:
+            await super().smtp_QUIT(arg)
+            return
+        await self.push("221 Bye")
+        assert isinstance(self.transport, asyncio.ReadTransport)
+        self.transport.pause_reading()
+        self._stalled.append(self)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        super().connection_lost(error)
+        self.gone.set()
+
+
+class StallingController(Controller):
+    def __init__(self, handler: Any, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self.stalled: list[StallingSmtp] = []
+
+    def factory(self) -> StallingSmtp:
+        return StallingSmtp(self.handler, stalled=self.stalled, **self.SMTP_kwargs)
+
+    def end_stalled(self) -> None:
+        """Cut the stalled connections (on the server's loop) and wait until they are
+        gone, so that no server socket outlives the test either."""
+        for server in self.stalled:
+            transport = server.transport
+            if isinstance(transport, asyncio.WriteTransport):
+                self.loop.call_soon_threadsafe(transport.abort)
+        for server in self.stalled:
+            assert server.gone.wait(timeout=5), "a stalled server connection did not end"
 
 
 @contextmanager

@@ -42,6 +42,7 @@ from aiosmtplib import SMTPResponse
 from openvisit.clock import Clock, SystemClock
 from openvisit.notify.messages import EmailMessage, Receipt
 from openvisit.notify.transports.base import DeliveryFailure, PermanentFailure, TransientFailure
+from openvisit.notify.transports.closing import ClosingTransports
 from openvisit.notify.transports.mime import (
     POLICY,
     Sender,
@@ -63,7 +64,9 @@ CREDENTIALS_HINT: Final = "check OPENVISIT_SMTP_USERNAME and OPENVISIT_SMTP_PASS
 CA_HINT: Final = "for a private CA set OPENVISIT_SMTP_CA_FILE"
 CLOSING: Final = 421  # "service not available, closing transmission channel"
 TOO_LARGE: Final = 552
-QUIT_SECONDS: Final = 2.0
+# How long the pool's close waits for QUIT's answer, and then for the TLS close: each
+# step at most this long, or the configured timeout when that is shorter.
+CLOSE_SECONDS: Final = 2.0
 # Queue ids as Postfix ("queued as 4Bx9"), Exim ("id=1qAbc-000123-Xy") and Gmail
 # ("OK  1700000000 a1si123.45 - gsmtp") report them.
 QUEUE_ID: Final = re.compile(
@@ -150,6 +153,8 @@ class ConnectionPool:
     A send takes a place (the semaphore), then an idle client or a new connection, and
     hands the client back only when its transaction ended cleanly; a client whose send
     was cancelled or broke mid-way is closed, since its conversation state is unknown.
+    Every client it closes is watched until its socket is closed (transports/closing.py),
+    and `close` waits for that, so no socket outlives the pool's close.
     Clients belong to the loop that opened them: a pool used from a new loop (a
     dispatcher restarted in the same process) starts afresh there.
     """
@@ -158,6 +163,7 @@ class ConnectionPool:
         self._config = config
         self._context = context
         self._idle: list[aiosmtplib.SMTP] = []
+        self._closing = ClosingTransports()
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -167,31 +173,47 @@ class ConnectionPool:
             if client is not None and not client.is_connected:
                 # The server hung up while it was idle: release its transport too, or
                 # it lingers half-closed until the garbage collector finds it.
-                client.close()
+                self._discard(client)
                 client = None
             client, response = await self._transact(client, letter)
             self._idle.append(client)
             return response
 
     async def close(self) -> None:
+        """QUIT every idle connection, then wait until each connection the pool closed
+        has closed its socket: a TLS one waits for the server's close_notify, and a
+        server that never sends it is cut after the bound. The loop may end right after
+        (asyncio.run), and a transport still closing then would be left to the garbage
+        collector, which warns in whatever code runs next."""
         idle, self._idle = self._idle, []
-        same_loop = self._loop is asyncio.get_running_loop()
-        for client in idle:
-            if same_loop and client.is_connected:
-                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-                    await client.quit(timeout=min(QUIT_SECONDS, self._config.timeout_seconds))
-            with contextlib.suppress(RuntimeError):  # a client of a loop that has ended
-                client.close()
-        if idle and same_loop:
-            # A closed transport lets go of its socket in a callback of the next loop
-            # turn; a loop that ends first leaves it "closing" for the garbage collector.
-            await asyncio.sleep(0)
+        if self._loop is not asyncio.get_running_loop():
+            for client in idle:
+                with contextlib.suppress(RuntimeError):  # a client of a loop that has ended
+                    client.close()
+            return
+        bound = min(CLOSE_SECONDS, self._config.timeout_seconds)
+        try:
+            for client in idle:
+                self._closing.adopt(client.transport)  # QUIT closes it when answered
+                if client.is_connected:
+                    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                        await client.quit(timeout=bound)
+        finally:
+            for client in idle:
+                self._discard(client)
+            await self._closing.wait_closed(bound)
+
+    def _discard(self, client: aiosmtplib.SMTP) -> None:
+        """Close `client`; `close` sees its transport out."""
+        self._closing.adopt(client.transport)
+        client.close()
 
     def _bind(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
         if self._slots is None or self._loop is not loop:
             # Clients of an ended loop can neither be used nor closed from this one.
             self._idle, self._loop = [], loop
+            self._closing = ClosingTransports()
             self._slots = asyncio.Semaphore(self._config.connections)
         return self._slots
 
@@ -209,7 +231,7 @@ class ConnectionPool:
                     raise
                 # Nothing was handed over yet: a new connection may send it once more.
                 log.info("smtp: the server closed an idle connection (%s); reconnecting", error)
-                client.close()
+                self._discard(client)
                 client = await self._connect()
                 await _mail_from(client, letter)
             await client.rcpt(letter.recipient, encoding=_encoding(letter))
@@ -218,7 +240,7 @@ class ConnectionPool:
             await self._keep_if_usable(client, error)
             raise
         except BaseException:
-            client.close()
+            self._discard(client)
             raise
         return client, response
 
@@ -227,12 +249,12 @@ class ConnectionPool:
     ) -> None:
         # A refused recipient leaves a healthy connection; RSET clears the envelope.
         if error.code == CLOSING or not client.is_connected:
-            client.close()
+            self._discard(client)
             return
         try:
             await client.rset()
         except (aiosmtplib.SMTPException, OSError):
-            client.close()
+            self._discard(client)
             return
         self._idle.append(client)
 
@@ -253,7 +275,7 @@ class ConnectionPool:
             if config.username:
                 await _log_in(client, config)
         except BaseException:
-            client.close()
+            self._discard(client)
             raise
         return client
 
