@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from openvisit.addresses import Client
 from openvisit.auth.sessions import start_session
 from openvisit.auth.users import UserView
 from openvisit.join_links import join_token
+from openvisit.meetings import server_leases, visits
+from openvisit.meetings.access import Entrant
 from openvisit.meetings.appointment_meetings import meeting_of
+from openvisit.meetings.publishing import Publish
 from openvisit.meetings.staff_users import create_user
+from openvisit.meetings.visits import Presence
 from openvisit.runtime import Runtime
 from tests.bookings.clinic import TUESDAY_10, Clinic, book_at, make_clinic
 
@@ -75,4 +80,21 @@ def _provider(runtime: Runtime) -> UserView:
         password=None,
         display_name="Dr. Ann",
         actor="test",
+    )
+
+
+def enter(
+    runtime: Runtime, publish: Publish, entrant: Entrant, connection_id: str, **options: Any
+) -> Presence:
+    """`visits.enter` as a server process calls it: under a live lease (here one of its
+    own, taken at that moment, as if each connection came to a fresh process)."""
+    server = server_leases.register(runtime.db, runtime.clock)
+    return visits.enter(
+        runtime.db,
+        runtime.clock,
+        publish,
+        entrant,
+        connection_id,
+        server_instance_id=server,
+        **options,
     )

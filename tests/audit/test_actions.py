@@ -34,7 +34,7 @@ from tests.bookings.clinic import Clinic, make_clinic
 from tests.conftest import ALL_SCOPES
 from tests.factories import BUSINESSES, make_customer, make_question, make_service, make_staff
 from tests.security.test_throttle import fail_until_locked
-from tests.visits import Visit, make_visit
+from tests.visits import Visit, enter, make_visit
 from tests.web.test_sign_in import EMAIL, PASSWORD, csrf_from, make_admin, submit_login
 
 BROWSER_ADDRESS = "203.0.113.7"
@@ -478,7 +478,7 @@ def _waiting_consumer(world: World) -> tuple[Visit, str]:
         token=visit.consumer_token,
         now=world.clock.now(),
     )
-    presence = visits.enter(world.runtime.db, world.clock, _no_events, entrant, "c_audit")
+    presence = enter(world.runtime, _no_events, entrant, "c_audit")
     return visit, presence.participant_id
 
 

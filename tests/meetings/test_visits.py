@@ -19,7 +19,7 @@ from openvisit.meetings.visits import VisitRefused
 from openvisit.runtime import Runtime
 from openvisit.store.models import MeetingAttendance, MeetingSession
 from tests.realtime.conftest import another_visit
-from tests.visits import Visit, make_visit
+from tests.visits import Visit, enter, make_visit
 
 MORNING = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
 MIN = timedelta(minutes=1)
@@ -78,9 +78,9 @@ def test_a_reconnect_closes_the_stretch_its_dropped_predecessor_left_open(
 ) -> None:
     capture = Capture()
     start = clock.now()
-    visits.enter(day.db, clock, capture, consumer(day, visit), "c1")
+    enter(day, capture, consumer(day, visit), "c1")
     clock.advance(2 * MIN)  # c1 dropped without a word; c2 comes
-    again = visits.enter(day.db, clock, capture, consumer(day, visit), "c2")
+    again = enter(day, capture, consumer(day, visit), "c2")
     visits.leave(day.db, clock, capture, dataclasses.replace(again, connection_id="c1"))
     assert stretches(day) == [
         ("lobby", "c1", start, start + 2 * MIN),
@@ -96,9 +96,9 @@ def test_the_first_call_join_starts_the_sitting_and_the_end_ends_it(
 ) -> None:
     capture = Capture()
     start = clock.now()
-    waiter = visits.enter(day.db, clock, capture, consumer(day, visit), "c1")
+    waiter = enter(day, capture, consumer(day, visit), "c1")
     clock.advance(5 * MIN)
-    visits.enter(day.db, clock, capture, staff(day, visit), "s1")
+    enter(day, capture, staff(day, visit), "s1")
     visits.admit(day.db, clock, capture, visit.provider, waiter.participant_id)
     clock.advance(15 * MIN)
     visits.end(day.db, clock, capture, visit.provider, visit.meeting_id)
@@ -112,16 +112,16 @@ def test_the_first_call_join_starts_the_sitting_and_the_end_ends_it(
         visits.end(day.db, clock, capture, visit.provider, visit.meeting_id)
     assert refused.value.code == "alreadyEnded"
     # Over until the provider comes back; then whoever returns waits to be admitted again.
-    assert visits.enter(day.db, clock, capture, consumer(day, visit), "c8").place == "ended"
-    assert visits.enter(day.db, clock, capture, staff(day, visit), "s2").place == "call"
-    assert visits.enter(day.db, clock, capture, consumer(day, visit), "c9").place == "lobby"
+    assert enter(day, capture, consumer(day, visit), "c8").place == "ended"
+    assert enter(day, capture, staff(day, visit), "s2").place == "call"
+    assert enter(day, capture, consumer(day, visit), "c9").place == "lobby"
 
 
 def test_chat_is_stored_once_per_client_message_id(
     day: Runtime, visit: Visit, clock: FixedClock
 ) -> None:
     capture = Capture()
-    me = visits.enter(day.db, clock, capture, consumer(day, visit), "c1")
+    me = enter(day, capture, consumer(day, visit), "c1")
     first = visits.send_chat(day.db, clock, capture, me, "hello", "m1")
     again = visits.send_chat(day.db, clock, capture, me, "hello", "m1")
     assert (again.chat_id, again.duplicate, first.duplicate) == (first.chat_id, True, False)
@@ -138,7 +138,7 @@ def test_denied_stays_denied_and_admitting_who_does_not_wait_is_refused(
     day: Runtime, visit: Visit, clock: FixedClock
 ) -> None:
     capture = Capture()
-    me = visits.enter(day.db, clock, capture, consumer(day, visit), "c1")
+    me = enter(day, capture, consumer(day, visit), "c1")
     visits.deny(day.db, clock, capture, visit.provider, me.participant_id, "Wrong day")
     assert events.Denied(participant_id=me.participant_id, message="Wrong day") in [
         event for _channel, event in capture.sent
@@ -146,7 +146,7 @@ def test_denied_stays_denied_and_admitting_who_does_not_wait_is_refused(
     with pytest.raises(VisitRefused) as refused:
         visits.admit(day.db, clock, capture, visit.provider, me.participant_id)
     assert refused.value.code == "notWaiting"
-    assert visits.enter(day.db, clock, capture, consumer(day, visit), "c2").place == "denied"
+    assert enter(day, capture, consumer(day, visit), "c2").place == "denied"
     with pytest.raises(VisitRefused):
         visits.admit(day.db, clock, capture, visit.provider, "no-such-participant")
 
@@ -160,8 +160,8 @@ def test_the_estimate_uses_the_real_length_of_finished_calls(
     early = another_visit(day, visit, nine)
     clock.advance(nine + 30 * MIN - clock.now())
     capture = Capture()
-    first = visits.enter(day.db, clock, capture, consumer(day, visit), "c1")
-    visits.enter(day.db, clock, capture, staff(day, visit), "s1")
+    first = enter(day, capture, consumer(day, visit), "c1")
+    enter(day, capture, staff(day, visit), "s1")
     visits.admit(day.db, clock, capture, visit.provider, first.participant_id)
     clock.advance(12 * MIN)
     visits.end(day.db, clock, capture, visit.provider, visit.meeting_id)
@@ -169,12 +169,12 @@ def test_the_estimate_uses_the_real_length_of_finished_calls(
         recent = waiting.recent_call_lengths(session, visit.clinic["visit"], visit.clinic["ann"])
     assert recent == [12 * MIN]
 
-    visits.enter(day.db, clock, capture, staff(day, visit), "s2")  # the 10:00 again, early
-    again = visits.enter(day.db, clock, capture, consumer(day, visit), "c2")
+    enter(day, capture, staff(day, visit), "s2")  # the 10:00 again, early
+    again = enter(day, capture, consumer(day, visit), "c2")
     visits.admit(day.db, clock, capture, visit.provider, again.participant_id)
     clock.advance(2 * MIN)
     entrant = check_join_link(day.db, secret_key=day.secret_key, token=early, now=clock.now())
-    waiter = visits.enter(day.db, clock, capture, entrant, "c3")
+    waiter = enter(day, capture, entrant, "c3")
     lobby = waiting.queue_of(day.db, clock, waiter.staff_member_ids[0]).get(waiter.participant_id)
     assert lobby is not None
     # The 09:00 patient is late, so only the call in progress stands before them:

@@ -14,7 +14,7 @@ only after it commits. The realtime transport calls them from worker threads.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -31,7 +31,8 @@ from openvisit.join_links import join_token, join_url
 from openvisit.meetings import events
 from openvisit.meetings.access import Entrant, JoinRefused, check_staff_access
 from openvisit.meetings.guest_names import check_guest_name
-from openvisit.store.after_commit import after_commit
+from openvisit.meetings.publishing import Publish, publish_on_commit
+from openvisit.meetings.server_leases import check_lease
 from openvisit.store.db import Database
 from openvisit.store.models import (
     MeetingAttendance,
@@ -41,7 +42,6 @@ from openvisit.store.models import (
     OnlineMeeting,
 )
 
-Publish = Callable[[str, str], None]  # (channel, payload), e.g. EventBus.publish_threadsafe
 Place = Literal["lobby", "call", "denied", "ended"]
 ProviderState = Literal["ready", "late", "away"]
 CHAT_MAX_LENGTH = 2000
@@ -89,15 +89,19 @@ def enter(
     entrant: Entrant,
     connection_id: str,
     guest_name: str | None = None,
+    *,
+    server_instance_id: str,
 ) -> Presence:
     """Place `entrant` (let in by meetings/access.py) for a new connection.
 
     Staff go into the call (a staff member entering an ended meeting starts it again);
     an admitted consumer or guest goes back into the call; anyone else waits in the
     lobby, keeping the place they had. Any stretch an earlier connection left open is
-    closed, and a new one opened for `connection_id`. A guest's `guest_name` (the name
-    they typed, checked by guest_names.py) becomes their name in the same transaction,
-    so the events it publishes already carry it; anyone else's is ignored.
+    closed, and a new one opened for `connection_id`, held by the server process of
+    `server_instance_id` (LeaseLost when its lease has expired: server_leases.py). A
+    guest's `guest_name` (the name they typed, checked by guest_names.py) becomes their
+    name in the same transaction, so the events it publishes already carry it; anyone
+    else's is ignored.
     """
     now = clock.now()
     summary = entrant.meeting
@@ -110,8 +114,14 @@ def enter(
             participant.display_name = check_guest_name(guest_name)
         place = _place(meeting, participant, now)
         if place in ("lobby", "call"):
+            check_lease(session, server_instance_id, now)
             _close_stretches(session, participant.id, now)
-            _open_stretch(session, meeting.id, participant.id, place, connection_id, now)
+            _open_stretch(
+                session,
+                Holder(meeting.id, participant.id, connection_id, server_instance_id),
+                place,
+                now,
+            )
         presence = Presence(
             meeting.id,
             participant.id,
@@ -122,7 +132,7 @@ def enter(
             summary.staff_member_ids,
             participant.staff_user_id,
         )
-        _publish(
+        publish_on_commit(
             session,
             publish,
             meeting.id,
@@ -208,7 +218,7 @@ def leave(db: Database, clock: Clock, publish: Publish, presence: Presence) -> N
         ).rowcount  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         # Nothing closed: a newer connection of theirs closed it, and they are still here.
         if closed:
-            _publish(
+            publish_on_commit(
                 session,
                 publish,
                 presence.meeting_id,
@@ -229,11 +239,16 @@ def admit(
         participant.admitted_at = now
         for stretch in _open_stretches(session, participant.id):
             stretch.ended_at = now
-            _open_stretch(
-                session, participant.meeting_id, participant.id, "call", stretch.connection_id, now
+            # The same connection, so the same server holds it.
+            holder = Holder(
+                participant.meeting_id,
+                participant.id,
+                stretch.connection_id,
+                stretch.server_instance_id,
             )
+            _open_stretch(session, holder, "call", now)
         _audit(session, Action.MEETING_PARTICIPANT_ADMITTED, staff, participant, now)
-        _publish(
+        publish_on_commit(
             session,
             publish,
             participant.meeting_id,
@@ -260,7 +275,7 @@ def deny(
         participant.denied_at = now
         _close_stretches(session, participant.id, now)
         _audit(session, Action.MEETING_PARTICIPANT_DENIED, staff, participant, now)
-        _publish(
+        publish_on_commit(
             session,
             publish,
             participant.meeting_id,
@@ -304,7 +319,7 @@ def end(db: Database, clock: Clock, publish: Publish, staff: UserView, meeting_i
             subject=meeting_id,
             at=now,
         )
-        _publish(
+        publish_on_commit(
             session,
             publish,
             meeting_id,
@@ -337,7 +352,7 @@ def set_provider_status(
                     provider_message=message,
                 )
             )
-            _publish(
+            publish_on_commit(
                 session, publish, entrant.meeting.id, queue_of=entrant.meeting.staff_member_ids
             )
 
@@ -387,7 +402,7 @@ def send_chat(
         session.add(row)
         session.flush()
         message = chat_message(row)
-        _publish(
+        publish_on_commit(
             session,
             publish,
             me.meeting_id,
@@ -517,7 +532,7 @@ def set_media(db: Database, publish: Publish, presence: Presence, media: dict[st
             .where(MeetingParticipant.id == presence.participant_id)
             .values(media=media)
         )
-        _publish(
+        publish_on_commit(
             session,
             publish,
             presence.meeting_id,
@@ -535,7 +550,7 @@ def record_device_check(
             .where(MeetingParticipant.id == presence.participant_id)
             .values(device_check=result, device_checked_at=clock.now())
         )
-        _publish(session, publish, presence.meeting_id, queue_of=presence.staff_member_ids)
+        publish_on_commit(session, publish, presence.meeting_id, queue_of=presence.staff_member_ids)
 
 
 def participant_of(db: Database, participant_id: str) -> str | None:
@@ -579,22 +594,28 @@ def _close_stretches(session: Session, participant_id: str, now: datetime) -> No
         stretch.ended_at = now
 
 
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whose presence a stretch is, and the connection and server process holding it."""
+
+    meeting_id: str
+    participant_id: str
+    connection_id: str
+    server_instance_id: str | None
+
+
 def _open_stretch(
-    session: Session,
-    meeting_id: str,
-    participant_id: str,
-    kind: Literal["lobby", "call"],
-    connection_id: str,
-    now: datetime,
+    session: Session, holder: Holder, kind: Literal["lobby", "call"], now: datetime
 ) -> None:
-    session_id = _call_session(session, meeting_id, now) if kind == "call" else None
+    session_id = _call_session(session, holder.meeting_id, now) if kind == "call" else None
     session.add(
         MeetingAttendance(
-            meeting_id=meeting_id,
-            participant_id=participant_id,
+            meeting_id=holder.meeting_id,
+            participant_id=holder.participant_id,
             session_id=session_id,
             kind=kind,
-            connection_id=connection_id,
+            connection_id=holder.connection_id,
+            server_instance_id=holder.server_instance_id,
             started_at=now,
         )
     )
@@ -630,35 +651,6 @@ def _audit(
         at=now,
         data={"participantId": participant.id, "role": participant.role},
     )
-
-
-def _publish(
-    session: Session,
-    publish: Publish,
-    meeting_id: str,
-    *meeting_events: events.Event,
-    queue_of: Iterable[str] | None = None,
-    boards: Iterable[str] = (),
-) -> None:
-    """Send the events on the meeting's channel once `session` commits (and to the
-    `boards` of these staff members); with `queue_of`, also a queue change to the
-    meeting and to those providers, whose queues and boards it changes."""
-    sends = [(events.meeting_channel(meeting_id), events.encode(e)) for e in meeting_events]
-    sends += [
-        (events.staff_channel(staff), events.encode(e))
-        for staff in dict.fromkeys(boards)
-        for e in meeting_events
-    ]
-    if queue_of is not None:
-        changed = events.encode(events.QueueChanged())
-        sends.append((events.meeting_channel(meeting_id), changed))
-        sends += [(events.staff_channel(staff), changed) for staff in dict.fromkeys(queue_of)]
-
-    def send() -> None:
-        for channel, payload in sends:
-            publish(channel, payload)
-
-    after_commit(session, send)
 
 
 def _iso(instant: datetime) -> str:

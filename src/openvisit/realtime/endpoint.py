@@ -30,6 +30,7 @@ from openvisit.auth.users import UserView
 from openvisit.logs import request_id_var
 from openvisit.meetings import board, ice, snapshots, visits
 from openvisit.meetings.access import Entrant, JoinRefused, check_join_link, check_staff_access
+from openvisit.meetings.server_leases import LeaseLost
 from openvisit.meetings.visits import VisitRefused
 from openvisit.realtime import protocol
 from openvisit.realtime.connection import Connection, State
@@ -191,6 +192,8 @@ def _decode(text: str) -> protocol.ClientFrame:
 
 
 FORBIDDEN = Closed(4403, "forbidden", "This link or sign-in does not open this visit.")
+# This process lost its server lease (server_leases.py): the client reconnects at once.
+RESTARTING = Closed(1012, None, "server restarting")
 
 
 async def _welcome(
@@ -202,7 +205,9 @@ async def _welcome(
         await _welcome_board(hub, limits, connection, user)
         return
     entrant = await _entrant(websocket, runtime, connection, hello)
+    await hub.start()
     try:
+        server_instance_id = await hub.lease.current()
         presence = await _thread(
             lambda: visits.enter(
                 runtime.db,
@@ -211,14 +216,20 @@ async def _welcome(
                 entrant,
                 connection.connection_id,
                 guest_name=hello.name,
+                server_instance_id=server_instance_id,
             )
         )
     except JoinRefused:
         raise FORBIDDEN from None
+    except LeaseLost:
+        raise RESTARTING from None
     connection.presence = presence
     connection.state = {"lobby": State.LOBBY, "call": State.CALL}.get(presence.place, State.CLOSED)
     if connection.state != State.CLOSED:
         await hub.register(connection)
+        if not hub.lease.holds(server_instance_id):  # reaped meanwhile: its row is closed
+            await hub.unregister(connection)
+            raise RESTARTING
     last_chat = hello.resume.last_chat_id if hello.resume else None
     view = await _thread(
         lambda: snapshots.snapshot(runtime.db, runtime.clock, presence, last_chat_id=last_chat)

@@ -28,6 +28,7 @@ from openvisit.meetings import board, events, snapshots, waiting
 from openvisit.meetings.visits import Presence
 from openvisit.realtime import protocol
 from openvisit.realtime.connection import Connection, State
+from openvisit.realtime.lease import ServerLease
 from openvisit.runtime import Runtime
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Hub:
         self._heartbeat: asyncio.Task[None] | None = None
         self._heartbeat_every = 20.0
         self._silence_limit = 60.0
+        self.lease = ServerLease(runtime, self.publish_threadsafe, self._lease_lost)
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -75,6 +77,7 @@ class Hub:
         async with self._start_lock:
             if not self.started:
                 await self.bus.start(self._deliver, self._resync)
+                await self.lease.start()
                 self.started = True
 
     async def stop(self) -> None:
@@ -93,6 +96,7 @@ class Hub:
                 task.cancel()
         if self.started:
             self.started = False
+            await self.lease.stop()  # while the bus still carries what it closes
             await self.bus.stop()
 
     @property
@@ -132,6 +136,13 @@ class Hub:
                         connection.push(ping)
         finally:
             self._heartbeat = None
+
+    def _lease_lost(self) -> None:
+        """This process was taken for dead and its presence rows closed: every page it
+        serves reconnects (here or elsewhere) and is placed again, under a new lease."""
+        for group in list(self._by_meeting.values()):
+            for connection in list(group):
+                connection.close(1012, "server restarting")
 
     # --- registry --------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -581,12 +582,23 @@ class MeetingAttendance(Base):
     An open row (`ended_at` NULL) is a connection that is there now; `connection_id`
     names it, so a reconnect closes exactly the stretch its dropped predecessor left
     open. Call stretches belong to a session and are Graph's attendanceIntervals.
+    `server_instance_id` is the server process holding the connection: when that
+    process dies without closing it, its lease (ServerInstance) runs out and the row is
+    closed at the lease's last heartbeat (meetings/server_leases.py).
     """
 
     __tablename__ = "meeting_attendance"
     __table_args__ = (
         CheckConstraint("kind IN ('lobby', 'call')", name="kind"),
         Index("ix_meeting_attendance_meeting_started", "meeting_id", "started_at"),
+        # Only open rows: the sweep looks for a dead server's open rows, and a closed row
+        # leaves this index, so it stays as small as the connections of the moment.
+        Index(
+            "ix_meeting_attendance_open_server_instance_id",
+            "server_instance_id",
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -601,8 +613,27 @@ class MeetingAttendance(Base):
     )
     kind: Mapped[str] = mapped_column(String(8))
     connection_id: Mapped[str] = mapped_column(String(64))
+    # No foreign key: a server's lease row goes once its rows are closed, and the closed
+    # rows keep naming it. NULL only on rows closed before migration 0015.
+    server_instance_id: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ServerInstance(Base):
+    """A running server process's lease on the presence rows it writes.
+
+    Each process registers one when its real-time hub starts, renews `heartbeat_at`
+    every few seconds and deletes it when it stops cleanly. A row whose heartbeat is
+    older than the expiry belongs to a process that is gone (killed, power lost): the
+    others close its open MeetingAttendance rows at that heartbeat and delete the row.
+    """
+
+    __tablename__ = "server_instances"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class MeetingMessage(Base):
