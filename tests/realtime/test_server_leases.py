@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
@@ -19,8 +20,12 @@ from openvisit.clock import FixedClock
 from openvisit.meetings import server_leases, visits
 from openvisit.meetings.access import check_join_link
 from openvisit.realtime.endpoint import hub_of
+from openvisit.realtime.lease import ServerLease
 from openvisit.runtime import Runtime
+from openvisit.store.db import Database
+from openvisit.store.migrate import upgrade
 from openvisit.store.models import MeetingAttendance, ServerInstance
+from tests.conftest import TEST_NOW, build_test_runtime
 from tests.realtime.conftest import another_visit, build_app
 from tests.realtime.peers import Peer, connected, hello
 from tests.visits import Visit
@@ -134,3 +139,26 @@ def test_a_starting_server_sweeps_at_once_and_a_clean_stop_leaves_no_lease(
         assert _stretches(visit_runtime)["c_ghost"] == (crashed, died)
     with visit_runtime.db.read() as session:
         assert session.scalars(select(ServerInstance.id)).all() == []
+
+
+def test_a_server_whose_database_is_not_ready_starts_and_takes_its_lease_later(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'later.db'}"
+    runtime = build_test_runtime(Database(url), FixedClock(TEST_NOW))
+    with TestClient(build_app(runtime)) as client:  # no tables yet: it starts all the same
+        lease = hub_of(client.app).lease
+        refused = client.portal.call(_lease_or_none, lease)  # type: ignore[union-attr]
+        assert refused is None
+        upgrade(url)
+        taken = client.portal.call(_lease_or_none, lease)  # type: ignore[union-attr]
+        assert taken is not None
+        with runtime.db.read() as session:
+            assert session.scalars(select(ServerInstance.id)).all() == [taken]
+
+
+async def _lease_or_none(lease: ServerLease) -> str | None:
+    try:
+        return str(await lease.current())
+    except server_leases.LeaseLost:
+        return None

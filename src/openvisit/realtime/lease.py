@@ -41,15 +41,15 @@ class ServerLease:
         self._loop: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Register, sweep once, and keep renewing and sweeping until `stop`."""
-        self._id = await _thread(
-            lambda: server_leases.register(self.runtime.db, self.runtime.clock)
-        )
-        self._renewed_at = self.runtime.clock.now()
+        """Register, sweep once, and keep renewing and sweeping until `stop`.
+
+        A database that is away (or not migrated yet) does not stop the server from
+        starting: /readyz says so, hellos are answered 1012 until the loop registers."""
         try:
+            await self._register()
             await self.sweep()
-        except Exception:  # the database is away: the loop tries again
-            logger.exception("sweeping the presence of stopped servers failed")
+        except Exception:  # the loop tries again
+            logger.exception("registering this server's lease or sweeping failed")
         self._loop = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
@@ -74,10 +74,15 @@ class ServerLease:
         """The lease to open presence rows under, renewed first if it is getting old
         (the clock moved on faster than the loop: a test's clock, a stalled loop)."""
         async with self._renewing:
+            if self._id is None:  # registering failed at start: try now
+                try:
+                    await self._register()
+                except Exception as error:
+                    raise server_leases.LeaseLost("no lease: database away") from error
+            elif self.runtime.clock.now() - self._renewed_at >= server_leases.RENEW_EVERY:
+                await self._renew()
             if self._id is None:
                 raise server_leases.LeaseLost("not started")
-            if self.runtime.clock.now() - self._renewed_at >= server_leases.RENEW_EVERY:
-                await self._renew()
             return self._id
 
     async def sweep(self) -> int:
@@ -88,9 +93,16 @@ class ServerLease:
             lambda: server_leases.reap(runtime.db, runtime.clock, self._publish, sweeper=sweeper)
         )
 
+    async def _register(self) -> None:
+        self._id = await _thread(
+            lambda: server_leases.register(self.runtime.db, self.runtime.clock)
+        )
+        self._renewed_at = self.runtime.clock.now()
+
     async def _renew(self) -> None:
         held = self._id
-        if held is None:
+        if held is None:  # registering failed at start
+            await self._register()
             return
         now = self.runtime.clock.now()
         if await _thread(lambda: server_leases.renew(self.runtime.db, self.runtime.clock, held)):
@@ -98,10 +110,7 @@ class ServerLease:
             return
         logger.error("this server's lease %s was reaped: its connections start over", held)
         self._lost()
-        self._id = await _thread(
-            lambda: server_leases.register(self.runtime.db, self.runtime.clock)
-        )
-        self._renewed_at = self.runtime.clock.now()
+        await self._register()
 
     async def _run(self) -> None:
         renewal_failed = False
