@@ -96,6 +96,35 @@ def test_join_page_speaks_german_and_the_asked_zone(client, visit):
     assert texts["lateMinutes.other"] == "Ihre Ansprechperson verspätet sich um {n} Minuten."
 
 
+_TROUBLE = re.compile(
+    r'<div id="call-trouble" class="problem" role="alert" hidden>(.*?)</div>', re.S
+)
+
+
+def call_trouble(html: str) -> str:
+    """The text of the call's (hidden) notice for a connection that never comes up."""
+    found = _TROUBLE.search(html)
+    assert found, "the page has no hidden call-trouble notice"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+def test_the_call_says_what_to_try_when_it_cannot_connect(client, visit):
+    english = call_trouble(client.get(f"/join/{visit.consumer_token}").text)
+    german = call_trouble(
+        client.get(f"/join/{visit.consumer_token}", headers={"Accept-Language": "de"}).text
+    )
+    client.cookies.set(SESSION_COOKIE, visit.provider_cookie)
+    staff = call_trouble(client.get(f"/visits/{visit.meeting_id}").text)
+
+    assert english.startswith("Can't connect the call Your network may block video calls.")
+    assert "Try another network" in english
+    assert "Your provider can also phone you." in english
+    assert german.startswith("Der Anruf kann nicht verbunden werden Ihr Netzwerk")
+    assert "Ihre Ansprechperson kann Sie auch anrufen." in german
+    assert staff.startswith("Can't connect the call Their network, or this one,")
+    assert "or phone them." in staff
+
+
 def _guest_token(runtime, visit: Visit, guest_id: str) -> str:
     return join_token(
         TEST_SECRET,
