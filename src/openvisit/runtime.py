@@ -8,8 +8,8 @@ from openvisit.addresses import IPNetwork
 from openvisit.auth.hashing import PasswordHashing, shared_hashing
 from openvisit.bookings.document_store import DocumentStore
 from openvisit.bus import EventBus, InProcessEventBus
-from openvisit.clock import Clock
-from openvisit.meetings.ice import IceConfig
+from openvisit.clock import Clock, SystemClock
+from openvisit.meetings.ice import IceConfig, RtcConfiguration, rtc_configuration
 from openvisit.store.db import Database
 
 
@@ -35,3 +35,15 @@ class Runtime:
     events: EventBus = field(default_factory=InProcessEventBus)
     # STUN/TURN servers for the calls' RTCConfiguration (meetings/ice.py); none by default.
     ice: IceConfig = field(default_factory=IceConfig)
+    # The real time, for what a party outside this process checks against its own clock
+    # (coturn, the expiry of a TURN credential). `clock` may be pinned or replayed.
+    wall_clock: Clock = field(default_factory=SystemClock)
+
+    def rtc_configuration(self, participant_id: str) -> RtcConfiguration:
+        """The RTCConfiguration of one participant: STUN, and TURN with its own credential.
+
+        Signed against the wall clock, not `clock`: coturn compares the credential's expiry
+        with its own clock, so one stamped by a clock pinned in the past (tests, a replay)
+        or lagging would be refused as expired, and the call could never relay.
+        """
+        return rtc_configuration(self.ice, participant_id, self.wall_clock.now())

@@ -3,6 +3,7 @@ check endpoint and its probes, and the staff pages behind the sign-in."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import timedelta
@@ -14,11 +15,14 @@ from sqlalchemy import select, update
 from openvisit.addresses import Client
 from openvisit.auth.sessions import SESSION_COOKIE, start_session
 from openvisit.bookings.page_limits import LIMIT
+from openvisit.clock import FixedClock
 from openvisit.join_links import join_token
 from openvisit.meetings.device_checks import MAX_RESULT_BYTES
 from openvisit.meetings.staff_users import create_user
 from openvisit.store.models import MeetingParticipant, OnlineMeeting
 from tests.conftest import TEST_SECRET
+from tests.realtime.test_ice_welcome import ICE as RELAY_ICE
+from tests.realtime.test_ice_welcome import WALL, assert_signed_at_wall_time
 from tests.visits import Visit, make_visit
 
 RESULT: dict[str, Any] = {
@@ -90,6 +94,35 @@ def test_join_page_speaks_german_and_the_asked_zone(client, visit):
     assert texts["yourPlace"] == "Sie sind Nummer {position} in der Warteschlange"
     assert texts["lateMinutes.one"] == "Ihre Ansprechperson verspätet sich um {n} Minute."
     assert texts["lateMinutes.other"] == "Ihre Ansprechperson verspätet sich um {n} Minuten."
+
+
+_TROUBLE = re.compile(
+    r'<div id="call-trouble" class="problem" role="alert" hidden>(.*?)</div>', re.S
+)
+
+
+def call_trouble(html: str) -> str:
+    """The text of the call's (hidden) notice for a connection that never comes up."""
+    found = _TROUBLE.search(html)
+    assert found, "the page has no hidden call-trouble notice"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1))).strip()
+
+
+def test_the_call_says_what_to_try_when_it_cannot_connect(client, visit):
+    english = call_trouble(client.get(f"/join/{visit.consumer_token}").text)
+    german = call_trouble(
+        client.get(f"/join/{visit.consumer_token}", headers={"Accept-Language": "de"}).text
+    )
+    client.cookies.set(SESSION_COOKIE, visit.provider_cookie)
+    staff = call_trouble(client.get(f"/visits/{visit.meeting_id}").text)
+
+    assert english.startswith("Can't connect the call Your network may block video calls.")
+    assert "Try another network" in english
+    assert "Your provider can also phone you." in english
+    assert german.startswith("Der Anruf kann nicht verbunden werden Ihr Netzwerk")
+    assert "Ihre Ansprechperson kann Sie auch anrufen." in german
+    assert staff.startswith("Can't connect the call Their network, or this one,")
+    assert "or phone them." in staff
 
 
 def _guest_token(runtime, visit: Visit, guest_id: str) -> str:
@@ -372,6 +405,19 @@ def test_the_provider_page(client, visit):
         "provider",
     )
     assert config["displayName"] == "Dr. Ann"
+
+
+def test_the_pages_network_check_gets_turn_credentials_by_the_wall_clock(
+    app, client, runtime, visit
+):
+    # The pinned test clock would stamp credentials coturn refuses as expired.
+    app.state.runtime = dataclasses.replace(runtime, ice=RELAY_ICE, wall_clock=FixedClock(WALL))
+    client.cookies.set(SESSION_COOKIE, visit.provider_cookie)
+
+    for path in (f"/join/{visit.consumer_token}", f"/visits/{visit.meeting_id}"):
+        configuration = config_of(client.get(path).text)["rtcConfiguration"]
+        participant_key = configuration["iceServers"][0]["username"].split(":", 1)[1]
+        assert_signed_at_wall_time(configuration, participant_key)
 
 
 def test_another_staff_member_may_not_run_the_visit(client, runtime, visit):

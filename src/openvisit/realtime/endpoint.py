@@ -16,7 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -28,7 +28,7 @@ from openvisit.addresses import client_address
 from openvisit.auth.sessions import SESSION_COOKIE, signed_in_user
 from openvisit.auth.users import UserView
 from openvisit.logs import request_id_var
-from openvisit.meetings import board, ice, snapshots, visits
+from openvisit.meetings import board, snapshots, visits
 from openvisit.meetings.access import Entrant, JoinRefused, check_join_link, check_staff_access
 from openvisit.meetings.server_leases import LeaseLost
 from openvisit.meetings.visits import VisitRefused
@@ -244,7 +244,7 @@ async def _welcome(
                 "role": presence.role,
                 "displayName": presence.display_name,
             },
-            rtc_configuration=rtc_configuration(runtime, presence.participant_id),
+            rtc_configuration=dict(runtime.rtc_configuration(presence.participant_id)),
             snapshot=view,
         )
     )
@@ -272,15 +272,10 @@ async def _welcome_board(hub: Hub, limits: Limits, connection: Connection, user:
             connection_id=connection.connection_id,
             heartbeat_seconds=limits.heartbeat_seconds,
             you={"staffUserId": user.id, "role": "provider", "displayName": user.display_name},
-            rtc_configuration=rtc_configuration(runtime, f"staff:{user.id}"),
+            rtc_configuration=dict(runtime.rtc_configuration(f"staff:{user.id}")),
             snapshot={"board": day.view, "waiting": waiting_now},
         )
     )
-
-
-def rtc_configuration(runtime: Runtime, participant_id: str) -> dict[str, Any]:
-    """The ICE servers for this participant: STUN, and TURN with credentials of its own."""
-    return dict(ice.rtc_configuration(runtime.ice, participant_id, runtime.clock.now()))
 
 
 async def _entrant(

@@ -15,9 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from openvisit import i18n
-from openvisit.meetings import ice
 from openvisit.meetings.access import MeetingSummary
-from openvisit.runtime import Runtime
 from openvisit.web.consumer.rendering import Brand, environment
 from openvisit.web.consumer.zones import consumer_zone
 from openvisit.web.visits.texts import client_texts
@@ -25,13 +23,6 @@ from openvisit.web.visits.texts import client_texts
 SOCKET_PATH = "/realtime/v1"
 # A visit's page names its people: no search engine, no referrer to elsewhere.
 PRIVATE_HEADERS = {"X-Robots-Tag": "noindex"}
-
-
-def page_rtc_configuration(runtime: Runtime, participant_key: str) -> Mapping[str, Any]:
-    """The RTC configuration a page's network check gathers against: the configured
-    STUN/TURN servers, with TURN credentials of this participant's own (meetings/ice.py).
-    In the call itself the `welcome` frame's, fresh at each connection, is used."""
-    return ice.rtc_configuration(runtime.ice, participant_key, runtime.clock.now())
 
 
 def meeting_brand(meeting: MeetingSummary) -> Brand | None:

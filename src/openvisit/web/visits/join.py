@@ -39,7 +39,6 @@ from openvisit.web.visits.common import (
     PRIVATE_HEADERS,
     json_error,
     meeting_brand,
-    page_rtc_configuration,
     script_config,
     when,
 )
@@ -195,7 +194,8 @@ def _visit_page(
         pingUrl=f"{base}/check/ping",
         downloadUrl=f"{base}/check/download",
         joinUrl=base,
-        rtcConfiguration=page_rtc_configuration(runtime, entrant.participant_key),
+        # The network check's; the call uses the `welcome` frame's, fresh at each connection.
+        rtcConfiguration=runtime.rtc_configuration(entrant.participant_key),
     )
     context = {
         "brand": meeting_brand(meeting),

@@ -19,7 +19,7 @@ from openvisit.meetings.access import JoinRefused, check_staff_access
 from openvisit.web.deps import RuntimeDep, SignedInDep
 from openvisit.web.rendering import PageRoute
 from openvisit.web.sign_in import login_redirect
-from openvisit.web.visits.common import page_rtc_configuration, render_staff, script_config, when
+from openvisit.web.visits.common import render_staff, script_config, when
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 STAFF_LANGUAGE = "en"
@@ -69,7 +69,8 @@ def provider_page(
         meetingId=meeting.id,
         role="provider",
         displayName=entrant.display_name,
-        rtcConfiguration=page_rtc_configuration(runtime, entrant.participant_key),
+        # The network check's; the call uses the `welcome` frame's, fresh at each connection.
+        rtcConfiguration=runtime.rtc_configuration(entrant.participant_key),
     )
     context = {
         **bar,

@@ -3,14 +3,21 @@
 // everyone already in the call; descriptions go out whole once ICE gathering is done
 // (no trickle, so aiortc peers work too); glare is settled by perfect negotiation (the
 // polite peer is the one whose participantId sorts lower); a connection that fails, or
-// stays disconnected for 5 s, restarts ICE without leaving the call.
+// stays disconnected for 5 s, restarts ICE without leaving the call. A connection that
+// never came up (failed, no candidate of ours gathered, or not up within 20 s) shows
+// #call-trouble, what to try instead of waiting; it hides again once one connects.
 // window.openvisitCall.stats() gives tests per-peer {framesDecoded, totalSamplesReceived,
-// iceRestarts, iceState, iceUfrags: [local, remote]}.
+// iceRestarts, iceState, iceUfrags: [local, remote], localCandidateType,
+// remoteCandidateType} (the selected candidate pair's: "host", "srflx", "relay"...).
 import { fillSelect, openMedia, saveDevices, savedDevices } from "./devicecheck.js";
 import { byId, config, element, show, t, text } from "./util.js";
 
 const GATHER_TIMEOUT_MS = 4000;
 const RESTART_AFTER_MS = 5000;
+// Loopback and LAN calls connect in under a second, relayed ones in a few; past this the
+// person is better told what to try than left looking at "connecting…".
+const CONNECT_WITHIN_MS = 20000;
+const CONNECTED = new Set(["connected", "completed"]);
 const IN_CALL = new Set(["call", "inCall", "admitted", "joined"]);
 
 export function inCall(participant) {
@@ -51,11 +58,22 @@ class Peer {
     this.tracksAdded = false;
     this.restartTimer = null;
     this.iceRestarts = 0;
+    this.everConnected = false;
+    this.troubled = false;
+    this.candidatesGathered = 0;
     this.pc = new RTCPeerConnection(call.rtcConfiguration);
     this.tile = call.addTile(participant);
     this.pc.ontrack = (event) => this.tile.attach(event.streams[0] || new MediaStream([event.track]));
     this.pc.onnegotiationneeded = () => this.offer();
     this.pc.oniceconnectionstatechange = () => this.iceChanged();
+    this.pc.onconnectionstatechange = () => this.connectionChanged();
+    this.pc.addEventListener("icecandidate", (event) => {
+      if (event.candidate && event.candidate.candidate) { // not an end-of-candidates mark
+        this.candidatesGathered += 1;
+      }
+    });
+    this.pc.addEventListener("icegatheringstatechange", () => this.gatheringChanged());
+    this.connectTimer = setTimeout(() => this.setTrouble(!this.everConnected), CONNECT_WITHIN_MS);
   }
 
   // offering: this side makes the offer, so it asks to receive what it cannot send (a
@@ -136,6 +154,7 @@ class Peer {
     const state = this.pc.iceConnectionState;
     this.tile.setState(state);
     clearTimeout(this.restartTimer);
+    this.noteConnection(state);
     if (state === "failed") {
       this.restartIce();
     } else if (state === "disconnected") {
@@ -154,6 +173,39 @@ class Peer {
     this.pc.restartIce();
   }
 
+  // DTLS can fail after ICE succeeded; the peer connection's own state says so.
+  connectionChanged() {
+    this.noteConnection(this.pc.connectionState);
+  }
+
+  noteConnection(state) {
+    if (CONNECTED.has(state)) {
+      this.everConnected = true;
+      clearTimeout(this.connectTimer);
+      this.setTrouble(false);
+    } else if (state === "failed" && !this.everConnected) {
+      this.setTrouble(true); // the restart above still runs: it may get through yet
+    }
+  }
+
+  // Gathering that ends without one candidate of ours (the TURN server refused us or is
+  // down, under the relay policy) can never connect: say so now, not after the timeout.
+  gatheringChanged() {
+    const state = this.pc.iceGatheringState;
+    if (state === "gathering") {
+      this.candidatesGathered = 0;
+    } else if (state === "complete" && this.candidatesGathered === 0 && !this.everConnected) {
+      this.setTrouble(true);
+    }
+  }
+
+  setTrouble(troubled) {
+    if (this.troubled !== troubled) {
+      this.troubled = troubled;
+      this.call.showTrouble();
+    }
+  }
+
   send(fields) {
     this.call.socket.send({ type: "signal", to: this.id, ...fields });
   }
@@ -168,19 +220,29 @@ class Peer {
       iceUfrags: [this.pc.localDescription, this.pc.remoteDescription].map(ufrag),
     };
     const report = await this.pc.getStats();
+    let pair = null;
     report.forEach((entry) => {
       if (entry.type === "inbound-rtp") {
         totals.framesDecoded += entry.framesDecoded || 0;
         totals.totalSamplesReceived += entry.totalSamplesReceived || 0;
+      } else if (entry.type === "transport" && entry.selectedCandidatePairId) {
+        pair = report.get(entry.selectedCandidatePairId) || pair;
+      } else if (entry.type === "candidate-pair" && entry.selected) {
+        pair = entry; // Firefox marks the pair itself and has no transport entry
       }
     });
+    const candidateType = (id) => ((pair && report.get(id)) || {}).candidateType || null;
+    totals.localCandidateType = pair ? candidateType(pair.localCandidateId) : null;
+    totals.remoteCandidateType = pair ? candidateType(pair.remoteCandidateId) : null;
     return totals;
   }
 
   close() {
     clearTimeout(this.restartTimer);
+    clearTimeout(this.connectTimer);
     this.pc.close();
     this.tile.remove();
+    this.setTrouble(false);
   }
 }
 
@@ -404,6 +466,11 @@ export class Call {
       tracks.push(video);
     }
     return tracks;
+  }
+
+  // One notice for the whole call: shown while any connection has never come up.
+  showTrouble() {
+    show(byId("call-trouble"), [...this.peers.values()].some((peer) => peer.troubled));
   }
 
   addTile(person) {
@@ -662,6 +729,7 @@ export class Call {
       this.screenTrack.stop();
       this.screenTrack = null;
     }
+    show(byId("call-trouble"), false);
     show(byId("stage-call"), false);
   }
 }
