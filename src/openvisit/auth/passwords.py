@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -20,6 +23,15 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """The argon2 hash of a random password, made on first use (not at import: every
+    command and worker process imports this). Verifying against it when the e-mail is
+    unknown makes a failed sign-in take as long as a wrong password, so timing does
+    not reveal which accounts exist."""
+    return hash_password(secrets.token_hex(16))
 
 
 def needs_rehash(password_hash: str) -> bool:

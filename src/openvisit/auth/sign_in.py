@@ -14,7 +14,6 @@ the moment a key's lock begins is (`openvisit.session.sign_in_locked`).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +28,7 @@ from openvisit.auth import throttle
 from openvisit.auth.hashing import PasswordHashing
 from openvisit.auth.passwords import (
     MAX_PASSWORD_LENGTH,
+    dummy_hash,
     hash_password,
     needs_rehash,
     verify_password,
@@ -39,10 +39,6 @@ from openvisit.clock import Clock
 from openvisit.errors import InvalidInput, TooManyRequests, Unauthenticated
 from openvisit.store.db import Database
 from openvisit.store.models import StaffUser
-
-# Argon2 hash of a random password: verifying against it when the e-mail is unknown makes
-# a failed sign-in take as long as a wrong password, so timing does not reveal accounts.
-_DUMMY_HASH = hash_password(uuid.uuid4().hex)
 
 
 class WrongCredentials(Unauthenticated):
@@ -141,7 +137,7 @@ def _check_and_load(
             select(StaffUser).where(StaffUser.email == address, StaffUser.is_active.is_(True))
         )
     if user is None or not user.password_hash:
-        return _Candidate(user=None, password_hash=_DUMMY_HASH)
+        return _Candidate(user=None, password_hash=dummy_hash())
     view = UserView(id=user.id, email=user.email, display_name=user.display_name, role=user.role)
     return _Candidate(user=view, password_hash=user.password_hash)
 

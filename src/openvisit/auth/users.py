@@ -14,6 +14,7 @@ from openvisit.audit.actions import Action
 from openvisit.auth.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
+    dummy_hash,
     hash_password,
     needs_rehash,
     verify_password,
@@ -25,9 +26,6 @@ from openvisit.store.models import StaffUser
 
 # Bookings staff roles (bookingStaffRole), in the order of what they may do.
 STAFF_ROLES = ("administrator", "scheduler", "teamMember", "viewer", "externalGuest", "guest")
-# Argon2 hash of a random password: verifying against it when the e-mail is unknown makes
-# a failed sign-in take as long as a wrong password, so timing does not reveal accounts.
-_DUMMY_HASH = hash_password(uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ def authenticate(db: Database, email: str, password: str) -> UserView | None:
         user = session.scalar(
             select(StaffUser).where(StaffUser.email == address, StaffUser.is_active.is_(True))
         )
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    stored = user.password_hash if user is not None and user.password_hash else dummy_hash()
     if not verify_password(stored, password) or user is None or not user.password_hash:
         return None
     if needs_rehash(user.password_hash):  # hashing parameters got stronger since
