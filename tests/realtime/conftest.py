@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -37,15 +37,48 @@ def visit(visit_runtime: Runtime) -> Visit:
     return make_visit(visit_runtime)
 
 
-def build_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
-    app = create_app(runtime=runtime)
-    if limits is not None:
-        app.state.realtime_limits = limits
-    return app
+AppMaker = Callable[..., FastAPI]
+
+
+class AppPool:
+    """Apps for the session's tests, each test taking as many as it runs (two for two
+    server processes). Building one costs half a second (FastAPI analyses its ~370
+    routes), and most tests here need one; the app reads its runtime, realtime limits
+    and hub from app.state, so an app handed on with those reset serves like a new one
+    (hub_of builds a hub for each runtime)."""
+
+    def __init__(self) -> None:
+        self._apps: list[FastAPI] = []
+        self._taken = 0
+
+    def take(self, runtime: Runtime, limits: Limits | None = None) -> FastAPI:
+        if self._taken == len(self._apps):
+            self._apps.append(create_app(runtime=runtime))
+        app = self._apps[self._taken]
+        self._taken += 1
+        app.state.runtime = runtime
+        app.state.realtime_limits = limits  # None: the defaults
+        app.state.realtime_hub = None
+        return app
+
+    def give_back(self) -> None:
+        self._taken = 0
+
+
+@pytest.fixture(scope="session")
+def _app_pool() -> AppPool:
+    return AppPool()
 
 
 @pytest.fixture
-def rt_app(visit_runtime: Runtime) -> FastAPI:
+def build_app(_app_pool: AppPool) -> Iterator[AppMaker]:
+    """build_app(runtime, limits=None): an app of its own serving that runtime."""
+    yield _app_pool.take
+    _app_pool.give_back()
+
+
+@pytest.fixture
+def rt_app(build_app: AppMaker, visit_runtime: Runtime) -> FastAPI:
     return build_app(visit_runtime)
 
 

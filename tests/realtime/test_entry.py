@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from openvisit.join_links import join_token
 from openvisit.runtime import Runtime
 from openvisit.store.models import MeetingAttendance, MeetingParticipant, OnlineMeeting
-from tests.realtime.conftest import FAST, build_app
+from tests.realtime.conftest import FAST, AppMaker
 from tests.realtime.peers import connected, hello
 from tests.visits import Visit
 
@@ -128,7 +128,7 @@ def test_another_protocol_version_gets_4426(rt_client: TestClient, visit: Visit)
 
 
 def test_no_hello_in_time_gets_4408_and_a_silent_client_too(
-    visit_runtime: Runtime, visit: Visit
+    build_app: AppMaker, visit_runtime: Runtime, visit: Visit
 ) -> None:
     with TestClient(build_app(visit_runtime, FAST)) as client:
         with connected(client) as peer:
@@ -142,7 +142,9 @@ def test_no_hello_in_time_gets_4408_and_a_silent_client_too(
         assert session.scalar(select(MeetingAttendance.ended_at)) is not None
 
 
-def test_the_server_pings_and_answers_pings(visit_runtime: Runtime, visit: Visit) -> None:
+def test_the_server_pings_and_answers_pings(
+    build_app: AppMaker, visit_runtime: Runtime, visit: Visit
+) -> None:
     # Pings as often as FAST's, but a silence of 5 s before the close: the test's own
     # pace under load (it answers nothing until the ping) must not end the connection.
     patient = dataclasses.replace(FAST, missed_heartbeats=25)

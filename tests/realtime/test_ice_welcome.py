@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from openvisit.clock import FixedClock
 from openvisit.meetings.ice import IceConfig, turn_credential
 from openvisit.runtime import Runtime
-from tests.realtime.conftest import build_app
+from tests.realtime.conftest import AppMaker
 from tests.realtime.peers import connected, hello
 from tests.visits import Visit
 
@@ -41,7 +41,7 @@ def relay_runtime(visit_runtime: Runtime) -> Runtime:
 
 
 @pytest.fixture
-def relay_client(relay_runtime: Runtime) -> Iterator[TestClient]:
+def relay_client(build_app: AppMaker, relay_runtime: Runtime) -> Iterator[TestClient]:
     with TestClient(build_app(relay_runtime)) as client:
         yield client
 

@@ -17,7 +17,7 @@ from openvisit.store.models import (
     MeetingSession,
     OnlineMeeting,
 )
-from tests.realtime.conftest import another_visit, build_app
+from tests.realtime.conftest import AppMaker, another_visit
 from tests.realtime.linked_bus import LinkedBuses
 from tests.realtime.peers import connected, hello
 from tests.visits import Visit
@@ -192,7 +192,7 @@ def test_the_end_closes_everyone_with_4410_and_leaves_sane_attendance(
 
 
 def test_consumer_and_provider_on_two_app_instances_sharing_one_database_and_bus(
-    visit_runtime: Runtime, visit: Visit
+    build_app: AppMaker, visit_runtime: Runtime, visit: Visit
 ) -> None:
     buses = LinkedBuses()
     one = build_app(dataclasses.replace(visit_runtime, events=buses.bus()))

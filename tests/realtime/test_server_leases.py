@@ -26,7 +26,7 @@ from openvisit.store.db import Database
 from openvisit.store.migrate import upgrade
 from openvisit.store.models import MeetingAttendance, ServerInstance
 from tests.conftest import TEST_NOW, build_test_runtime
-from tests.realtime.conftest import another_visit, build_app
+from tests.realtime.conftest import AppMaker, another_visit
 from tests.realtime.peers import Peer, connected, hello
 from tests.visits import Visit
 
@@ -128,7 +128,7 @@ def test_a_server_taken_for_dead_closes_its_pages_and_they_come_back_where_they_
 
 
 def test_a_starting_server_sweeps_at_once_and_a_clean_stop_leaves_no_lease(
-    visit: Visit, visit_runtime: Runtime
+    build_app: AppMaker, visit: Visit, visit_runtime: Runtime
 ) -> None:
     clock = visit_runtime.clock
     assert isinstance(clock, FixedClock)
@@ -142,7 +142,7 @@ def test_a_starting_server_sweeps_at_once_and_a_clean_stop_leaves_no_lease(
 
 
 def test_a_server_whose_database_is_not_ready_starts_and_takes_its_lease_later(
-    tmp_path: Path,
+    build_app: AppMaker, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'later.db'}"
     runtime = build_test_runtime(Database(url), FixedClock(TEST_NOW))
