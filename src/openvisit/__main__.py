@@ -1,3 +1,3 @@
-from openvisit.cli import main
+from openvisit.cli import run
 
-raise SystemExit(main())
+run()

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from openvisit import __version__, cli_accounts, cli_backup, logs, startup
+from openvisit import __version__, cli_accounts, cli_backup, gc_tuning, logs, startup
 from openvisit.bus import choice as bus_choice
 from openvisit.clock import SystemClock
 from openvisit.config import Settings, resolve_secret_key
@@ -92,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     cli_accounts.add_session_commands(commands)
     cli_backup.add_commands(commands)
     return parser
+
+
+def run() -> None:
+    """The `openvisit` command (pyproject's script and `python -m openvisit`)."""
+    try:
+        code = main()
+    finally:  # --help and usage errors leave through SystemExit
+        gc_tuning.skip_collecting_at_exit()  # see gc_tuning.py
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,7 +199,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _serve_alone(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
-    from openvisit import gc_tuning, malloc_arenas, telemetry, workers  # noqa: PLC0415
+    from openvisit import malloc_arenas, telemetry, workers  # noqa: PLC0415
     from openvisit.app import create_app  # noqa: PLC0415 - keeps CLI start-up light
 
     # This process is the server when there is one worker: tuned as a worker is.

@@ -18,6 +18,11 @@ how long cyclic garbage waits, and a young generation of 10,000 objects is small
 
 Only `openvisit serve` calls this, for its own process and each worker's; tests keep
 CPython's defaults.
+
+At exit the interpreter collects again, walking that whole heap on its way out: 0.5 s
+of every `openvisit` command and every worker's stop (1.9 s to import the app and leave
+with os._exit, 2.5 s leaving normally). Frozen first, the heap is skipped; it is about
+to go anyway, and the operating system takes the memory back.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ from __future__ import annotations
 import gc
 
 YOUNG_THRESHOLD = 10_000
+
+
+def skip_collecting_at_exit() -> None:
+    """Move every object to the permanent generation; call last, just before exiting."""
+    gc.freeze()
 
 
 def tune_collector() -> None:

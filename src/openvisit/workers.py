@@ -137,6 +137,7 @@ def run_worker(options: WorkerOptions, serving: EventType, parent: int) -> None:
 
     threading.Thread(target=report_started, daemon=True).start()
     server.run(sockets=[sock])
+    gc_tuning.skip_collecting_at_exit()
 
 
 class Supervisor:
