@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
 
 from openvisit.store.db import Database
 from tests.databases import SqliteTemplate
@@ -25,6 +25,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+# Playwright's expect() gives up after 5 s, sized for a quick machine; CI's two loaded
+# cores, the server under coverage in this process, have needed more for a first render.
+# These tests check what the pages do, not how fast (benchmarks/ measure that).
+EXPECT_TIMEOUT_MS = 15_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture
